@@ -1,0 +1,50 @@
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './exit-codes.ts';
+import { registerKeygen } from './commands/keygen.ts';
+import { registerSign } from './commands/sign.ts';
+import { registerVerify } from './commands/verify.ts';
+import { registerId } from './commands/id.ts';
+import { registerStreams } from './commands/streams.ts';
+import { registerUp } from './commands/up.ts';
+import { DMF_VERSION } from './version.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('dmf')
+    .description('DMF, the Distributed Microservices Fabric: keys, signed records, streams and a local node')
+    .version(DMF_VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  registerKeygen(program);
+  registerSign(program);
+  registerVerify(program);
+  registerId(program);
+  registerStreams(program);
+  registerUp(program);
+  // Every sub-command reports usage errors the same way: exit 2.
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the exit status (the bin shim sets process.exitCode). */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successful exits; anything else is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      if (error.message) process.stderr.write(`dmf: ${error.message}\n`);
+      return error.exitCode;
+    }
+    // A bug, not a user mistake: say so in one line, with the detail for a report.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`dmf: internal error: ${message}\n`);
+    if (process.env.DMF_DEBUG) console.error(error);
+    return EXIT.failed;
+  }
+}
