@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { canonicalBytes, readKeyFile, signDocument } from '@dmf/protocol';
+import { CliError, EXIT } from '../exit-codes.ts';
+import { readInput } from '../input.ts';
+import { parseDocumentInput, protocolFailure } from '../documents.ts';
+import { parseDuration, parseTimestamp, parseSeq } from '../values.ts';
+
+interface SignOptions {
+  key: string;
+  seq?: string;
+  issuedAt?: string;
+  expiresAt?: string;
+  expiresIn: string;
+  compact: boolean;
+}
+
+/** Kinds whose documents expire (PROTOCOL.md section 3): `expires_at` is filled for them. */
+const EXPIRING_KINDS = new Set(['node_manifest', 'service_manifest', 'node_attestation']);
+
+export function registerSign(program: Command): void {
+  program
+    .command('sign')
+    .description('sign a document with a key file and print it (fills issued_at, seq, expires_at and signature)')
+    .argument('[input]', 'the unsigned (or previously signed) JSON document; - or nothing for stdin')
+    .requiredOption('--key <file>', 'private key file from `dmf keygen`')
+    .option('--seq <n>', 'version order of this document (integer >= 1); default: the input\'s seq, else 1')
+    .option('--issued-at <time>', 'RFC 3339 UTC time with milliseconds; default: now')
+    .option('--expires-at <time>', 'for expiring kinds; default: the input\'s, else issued_at + --expires-in')
+    .option('--expires-in <duration>', 'validity of expiring kinds when no expires_at is given (e.g. 12h, 7d)', '7d')
+    .option('--compact', 'print the canonical (JCS) form on one line instead of indented JSON', false)
+    .action(async (input: string | undefined, options: SignOptions) => {
+      const seq = options.seq === undefined ? undefined : parseSeq('--seq', options.seq);
+      const issuedAt = options.issuedAt === undefined ? new Date() : parseTimestamp('--issued-at', options.issuedAt);
+      const expiresIn = parseDuration('--expires-in', options.expiresIn);
+      const expiresAt = options.expiresAt === undefined ? undefined : parseTimestamp('--expires-at', options.expiresAt);
+      const key = await loadKey(options.key);
+      const document = parseDocumentInput(await readInput(input));
+
+      const unsigned: Record<string, unknown> = { ...document, issued_at: issuedAt.toISOString() };
+      delete unsigned.signature;
+      if (seq !== undefined) unsigned.seq = seq;
+      else if (unsigned.seq === undefined) unsigned.seq = 1;
+      if (EXPIRING_KINDS.has(String(unsigned.kind))) {
+        if (expiresAt) unsigned.expires_at = expiresAt.toISOString();
+        else if (unsigned.expires_at === undefined) {
+          unsigned.expires_at = new Date(issuedAt.getTime() + expiresIn).toISOString();
+        }
+      }
+      let signed: Record<string, unknown>;
+      try {
+        signed = signDocument(unsigned, key, { now: issuedAt }) as Record<string, unknown>;
+      } catch (error) {
+        throw protocolFailure(error);
+      }
+      process.stdout.write(options.compact ? `${canonicalLine(signed)}\n` : `${JSON.stringify(signed, null, 2)}\n`);
+    });
+}
+
+async function loadKey(path: string) {
+  try {
+    return await readKeyFile(path);
+  } catch (cause) {
+    throw new CliError(`--key: ${(cause as Error).message}`, EXIT.usage, { cause });
+  }
+}
+
+function canonicalLine(document: Record<string, unknown>): string {
+  return new TextDecoder().decode(canonicalBytes(document));
+}

@@ -1,0 +1,29 @@
+import { ProtocolError, parseJson } from '@dmf/protocol';
+import { CliError, EXIT } from './exit-codes.ts';
+
+/**
+ * Input bytes → a JSON object, under the protocol's value rules. Bytes that are not
+ * JSON at all are unreadable input (exit 2); JSON that breaks a protocol rule
+ * (duplicate key, non-integer number, ...) is an invalid document (exit 1).
+ */
+export function parseDocumentInput(bytes: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = parseJson(bytes);
+  } catch (error) {
+    if (error instanceof ProtocolError && error.code !== 'json.syntax') throw protocolFailure(error);
+    throw new CliError(`input is not JSON: ${(error as Error).message}`, EXIT.usage, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CliError('invalid: document: must be a JSON object', EXIT.failed);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A protocol rule failure as the one line `invalid <rule>: <reason>` (exit 1). */
+export function protocolFailure(error: unknown): CliError {
+  if (error instanceof ProtocolError) {
+    return new CliError(`invalid ${error.code}: ${error.message}`, EXIT.failed, { cause: error });
+  }
+  return error instanceof CliError ? error : new CliError((error as Error).message, EXIT.failed, { cause: error });
+}

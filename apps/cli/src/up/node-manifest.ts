@@ -1,0 +1,75 @@
+import { readFile, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { signDocument, verifyDocument, type SigningKey } from '@dmf/protocol';
+
+/** How long a node manifest is valid, and when before expiry it is re-signed. */
+export const NODE_MANIFEST_VALIDITY_MS = 7 * 86_400_000;
+export const NODE_MANIFEST_RENEW_BEFORE_MS = 86_400_000;
+
+export interface NodeManifestContent {
+  services: string[];
+  region: string;
+  jetstreamDomain: string;
+  mirrors: string[];
+  version: string;
+}
+
+type Document = Record<string, unknown>;
+
+/** The node manifest's members that are its content, i.e. all but the version bookkeeping. */
+export function manifestBody(key: SigningKey, content: NodeManifestContent): Document {
+  return {
+    kind: 'node_manifest',
+    node_id: key.did,
+    services: [...content.services],
+    capabilities: { region: content.region, jetstream_domain: content.jetstreamDomain },
+    public_key: key.did,
+    mirrors: [...content.mirrors],
+    version: content.version,
+  };
+}
+
+function bodyOf(manifest: Document): Document {
+  const { seq: _seq, issued_at: _issued, expires_at: _expires, signature: _signature, ...body } = manifest;
+  return body;
+}
+
+/**
+ * Decides whether the previous manifest can still be served: same content, signed by
+ * this key, and not within the renewal window. Otherwise the next version is signed
+ * with `seq` one higher, so peers never see a rollback. Pure.
+ */
+export function nextManifest(previous: Document | undefined, key: SigningKey, content: NodeManifestContent, now: Date): Document {
+  const body = manifestBody(key, content);
+  if (previous) {
+    const expiresAt = Date.parse(String(previous.expires_at));
+    const fresh = expiresAt - now.getTime() > NODE_MANIFEST_RENEW_BEFORE_MS;
+    if (fresh && isDeepStrictEqual(bodyOf(previous), body)) return previous;
+  }
+  const seq = typeof previous?.seq === 'number' ? previous.seq + 1 : 1;
+  return signDocument(
+    { ...body, seq, issued_at: now.toISOString(), expires_at: new Date(now.getTime() + NODE_MANIFEST_VALIDITY_MS).toISOString() },
+    key,
+    { now },
+  ) as Document;
+}
+
+/** Loads the last manifest this node signed (if it still verifies), signs the next one if needed, and saves it. */
+export async function refreshNodeManifest(dataDir: string, key: SigningKey, content: NodeManifestContent, now = new Date()): Promise<Document> {
+  const file = join(dataDir, 'node-manifest.json');
+  let previous: Document | undefined;
+  try {
+    const stored = JSON.parse(await readFile(file, 'utf8')) as Document;
+    verifyDocument(stored, { now: new Date(Date.parse(String(stored.issued_at))) });
+    previous = stored;
+  } catch {
+    previous = undefined; // absent or damaged: start a new version line below
+  }
+  const manifest = nextManifest(previous, key, content, now);
+  if (manifest !== previous) {
+    await writeFile(`${file}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(`${file}.tmp`, file);
+  }
+  return manifest;
+}
