@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { loadUpConfig } from '../src/up/config.ts';
+
+describe('loadUpConfig', () => {
+  it('defaults to an embedded local node under ./.dmf', () => {
+    const config = loadUpConfig({}, {}, '/home/me/dmf');
+    expect(config).toMatchObject({
+      dataDir: '/home/me/dmf/.dmf',
+      host: '127.0.0.1',
+      port: 8443,
+      operator: 'local',
+      natsUrl: undefined,
+      redisUrl: undefined,
+      peers: [],
+      leafRemotes: [],
+      logLevel: 'info',
+    });
+  });
+
+  it('lets flags win over the environment', () => {
+    const config = loadUpConfig(
+      { port: '9443', operator: 'opb', peer: ['opa', 'opc@dom-c'] },
+      { DMF_PORT: '1234', DMF_OPERATOR: 'zzz', DMF_PEERS: 'x', DMF_NATS_URL: 'nats://127.0.0.1:4222' },
+      '/',
+    );
+    expect(config.port).toBe(9443);
+    expect(config.operator).toBe('opb');
+    expect(config.peers).toEqual([
+      { operator: 'opa', domain: 'opa' },
+      { operator: 'opc', domain: 'dom-c' },
+    ]);
+    expect(config.natsUrl).toBe('nats://127.0.0.1:4222');
+  });
+
+  it.each([
+    [{ port: '70000' }, {}, /--port: "70000" is not a TCP port/],
+    [{}, { DMF_PORT: 'http' }, /DMF_PORT: "http" is not a TCP port/],
+    [{ operator: 'Op A' }, {}, /--operator: "Op A" must be 1-32 of a-z/],
+    [{ peer: ['opa@b@c'] }, {}, /--peer: "opa@b@c" must be OPERATOR or OPERATOR@DOMAIN/],
+    [{ peer: ['local'] }, {}, /cannot be its own peer/],
+    [{ natsUrl: 'http://x' }, {}, /NATS URL: "http:\/\/x" must use nats: or tls:/],
+    [{ logLevel: 'loud' }, {}, /log level: "loud" is not one of/],
+    [{}, { DMF_TLS_CERT: 'a.pem' }, /set both or neither/],
+  ])('rejects %o %o naming the field', (flags, env, message) => {
+    expect(() => loadUpConfig(flags, env, '/')).toThrow(message);
+  });
+});
