@@ -1,0 +1,37 @@
+export { applyDefinitions, type ApplyAction, type ApplyReportEntry } from './reconcile/apply.ts';
+export { describeDifferences, diffConsumer, diffKv, diffStream, normaliseField } from './reconcile/compare.ts';
+export {
+  createConsumerGroup,
+  type ConsumerGroup,
+  type ConsumerGroupOptions,
+  type ConsumerGroupStats,
+  type GroupMessage,
+  type Termination,
+} from './consumer-group.ts';
+export {
+  ConsumerGroupError,
+  PermanentError,
+  PublishError,
+  ReconcileError,
+  type ConsumerGroupErrorCode,
+  type FieldDifference,
+  type PublishErrorCode,
+  type ReconcileErrorCode,
+} from './errors.ts';
+export {
+  publishRecord,
+  publishRecords,
+  type BulkPublishOptions,
+  type PublishedRecord,
+  type PublishOptions,
+  type RecordToPublish,
+} from './publish.ts';
+export {
+  createRecordLedger,
+  ledgerDigest,
+  readLedger,
+  type LedgerEntry,
+  type RecordLedger,
+  type RecordLedgerOptions,
+  type RecordLedgerStats,
+} from './record-ledger.ts';

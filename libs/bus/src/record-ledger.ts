@@ -1,0 +1,160 @@
+/**
+ * The record ledger: a small, real projection that proves the plumbing. It reads an
+ * operator's FEDERATED stream through a consumer group, verifies every record itself
+ * (records from peers never passed our adapter), and writes
+ * `record id → { kind, first_origin }` into a KV bucket with `kv.create()`, so a record
+ * that arrives twice (two operators accepted it, or a redelivery) is projected once.
+ *
+ * Invalid records are acknowledged, counted against the operator whose ORIGIN carried
+ * them, and never projected (DESIGN.md, data-flow rule 1).
+ */
+import { createHash } from 'node:crypto';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { Logger } from 'pino';
+import { ProtocolError, verifyBytes, type VerifyBytesOptions } from '@dmf/protocol';
+import { federatedStreamName, parseOriginSubject, projectionBucketName, projectionConsumerName, RECORD_LEDGER } from '@dmf/streams';
+import { createConsumerGroup, type ConsumerGroupOptions, type ConsumerGroupStats, type GroupMessage } from './consumer-group.ts';
+import { defaultLogger } from './logger.ts';
+
+/** What the ledger stores per record id. */
+export interface LedgerEntry {
+  kind: string;
+  /** Operator token of the ORIGIN stream the record first arrived from. */
+  first_origin: string;
+}
+
+export interface RecordLedgerStats {
+  /** Records written to the ledger (first arrival). */
+  projected: number;
+  /** Records already in the ledger (second operator, redelivery): nothing written. */
+  duplicates: number;
+  /** Records refused by verification or transport checks, acknowledged, not projected. */
+  invalid: number;
+  /** Invalid records per carrying operator (the ORIGIN they came from). */
+  invalidByOrigin: Record<string, number>;
+  /** Invalid records per reason (`ProtocolError` code, `subject`, `kind_mismatch`, `msg_id`). */
+  invalidByReason: Record<string, number>;
+  group: ConsumerGroupStats;
+}
+
+export interface RecordLedgerOptions {
+  js: JetStreamClient;
+  /** The operator whose FEDERATED stream is projected (this node's operator). */
+  operator: string;
+  /** Options passed to `verifyBytes` for every record. Default: none. */
+  verify?: VerifyBytesOptions;
+  /** Consumer-group tuning (concurrency, batch, retries...). */
+  group?: Omit<Partial<ConsumerGroupOptions>, 'js' | 'stream' | 'consumer' | 'handler' | 'logger'>;
+  /** Default: a pino logger `{ sub: 'record-ledger' }`. */
+  logger?: Logger;
+}
+
+export interface RecordLedger {
+  start(): Promise<void>;
+  /** Drains in-flight records, then stops. Safe twice. */
+  close(): Promise<void>;
+  stats(): RecordLedgerStats;
+  /** The ledger's bucket (after start()). */
+  readonly kv: KV | undefined;
+}
+
+export function createRecordLedger(options: RecordLedgerOptions): RecordLedger {
+  const o = { ...options };
+  const log = (o.logger ?? defaultLogger()).child({ sub: 'record-ledger', operator: o.operator });
+  const bucket = projectionBucketName(RECORD_LEDGER, o.operator);
+  const counts = { projected: 0, duplicates: 0, invalid: 0 };
+  const invalidByOrigin: Record<string, number> = {};
+  const invalidByReason: Record<string, number> = {};
+  let kv: KV | undefined;
+
+  function countInvalid(origin: string, reason: string, detail: unknown): void {
+    counts.invalid++;
+    invalidByOrigin[origin] = (invalidByOrigin[origin] ?? 0) + 1;
+    invalidByReason[reason] = (invalidByReason[reason] ?? 0) + 1;
+    log.warn({ origin, reason, err: detail }, 'invalid record acknowledged, not projected');
+  }
+
+  /** Why a message is not a record we can project, or the entry to write. */
+  function check(message: GroupMessage): { invalid: { origin: string; reason: string; detail?: unknown } } | { id: string; entry: LedgerEntry } {
+    const address = parseOriginSubject(message.subject);
+    if (!address) return { invalid: { origin: 'unknown', reason: 'subject' } };
+    let verified: { kind: string; id: string };
+    try {
+      verified = verifyBytes(message.data, o.verify);
+    } catch (error) {
+      if (error instanceof ProtocolError) return { invalid: { origin: address.operator, reason: error.code, detail: error } };
+      throw error;
+    }
+    if (verified.kind !== address.kind) return { invalid: { origin: address.operator, reason: 'kind_mismatch' } };
+    if (message.recordId !== verified.id || message.msgIdOperator !== address.operator) {
+      return { invalid: { origin: address.operator, reason: 'msg_id' } };
+    }
+    return { id: verified.id, entry: { kind: verified.kind, first_origin: address.operator } };
+  }
+
+  async function project(message: GroupMessage): Promise<void> {
+    const checked = check(message);
+    if ('invalid' in checked) {
+      countInvalid(checked.invalid.origin, checked.invalid.reason, checked.invalid.detail);
+      return;
+    }
+    try {
+      await (kv as KV).create(checked.id, JSON.stringify(checked.entry));
+      counts.projected++;
+    } catch (error) {
+      // kv.create is a compare-and-set (the bucket is not sourced, so that is safe on
+      // 2.9.10): "wrong last sequence" means the record is already in the ledger.
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) {
+        counts.duplicates++;
+        return;
+      }
+      throw error;
+    }
+  }
+
+  const group = createConsumerGroup({
+    ...o.group,
+    js: o.js,
+    stream: federatedStreamName(o.operator),
+    consumer: projectionConsumerName(RECORD_LEDGER),
+    handler: project,
+    logger: o.logger ?? defaultLogger(),
+  });
+
+  return {
+    async start() {
+      kv ??= await new Kvm(o.js).open(bucket);
+      await group.start();
+    },
+    close: () => group.close(),
+    stats() {
+      return { ...counts, invalidByOrigin: { ...invalidByOrigin }, invalidByReason: { ...invalidByReason }, group: group.stats() };
+    },
+    get kv() {
+      return kv;
+    },
+  };
+}
+
+/** Every entry of a ledger bucket, read in one pass over its stream. */
+export async function readLedger(kv: KV): Promise<Map<string, LedgerEntry>> {
+  const entries = new Map<string, LedgerEntry>();
+  const history = await kv.history();
+  for await (const e of history) {
+    if (e.operation !== 'PUT') continue;
+    entries.set(e.key, e.json<LedgerEntry>());
+  }
+  return entries;
+}
+
+/**
+ * SHA-256 over the sorted `id kind` lines of a ledger. `first_origin` is left out: it
+ * depends on arrival order, which differs between operators, while the set of records
+ * and their kinds must not.
+ */
+export function ledgerDigest(entries: ReadonlyMap<string, LedgerEntry>): string {
+  const hash = createHash('sha256');
+  for (const id of [...entries.keys()].sort()) hash.update(`${id} ${(entries.get(id) as LedgerEntry).kind}\n`);
+  return hash.digest('hex');
+}

@@ -1,0 +1,285 @@
+/**
+ * The streams, consumers and KV buckets of one operator, built as data. streams/README.md
+ * explains every number chosen here.
+ */
+import { DefinitionError } from './errors.ts';
+import {
+  federatedStreamName,
+  jetStreamApiPrefix,
+  kindFilterSubject,
+  originStreamName,
+  originSubjects,
+  projectionBucketName,
+  projectionConsumerName,
+  RECORD_LEDGER,
+  validateDomain,
+  validateOperator,
+} from './names.ts';
+import type {
+  ConsumerDefinition,
+  Definition,
+  KvDefinition,
+  KvSpec,
+  StorageType,
+  StreamDefinition,
+  StreamSourceSpec,
+} from './types.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+/** Milliseconds to the nanoseconds JetStream configurations use. */
+export function nanos(ms: number): number {
+  return Math.round(ms * 1_000_000);
+}
+
+/** Sizes and windows of the ORIGIN and FEDERATED streams. */
+export interface StreamLimits {
+  /** Largest message ORIGIN accepts, headers (Nats-Msg-Id) included. Default 64 KiB. */
+  maxRecordBytes: number;
+  /** Size of `ORIGIN_<op>`; full → publishes are refused, never old records dropped. Default 1 GiB. */
+  originMaxBytes: number;
+  /** Size of `FEDERATED_<op>` (own + peers' records); full → sourcing pauses. Default 4 GiB. */
+  federatedMaxBytes: number;
+  /** Msg-id duplicate window of both streams. Default 2 minutes. */
+  duplicateWindowMs: number;
+  /** Default `file`: the log must survive a restart. */
+  storage: StorageType;
+  /** Default 1 (one server per operator; a clustered operator raises it). */
+  replicas: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: Readonly<StreamLimits> = Object.freeze({
+  maxRecordBytes: 64 * KiB,
+  originMaxBytes: 1 * GiB,
+  federatedMaxBytes: 4 * GiB,
+  duplicateWindowMs: 2 * 60_000,
+  storage: 'file',
+  replicas: 1,
+});
+
+/** How a projection's durable consumer treats messages. */
+export interface ConsumerTuning {
+  /** Time a worker has to acknowledge before the message goes to another. Default 30 s. */
+  ackWaitMs: number;
+  /** Deliveries before a message is given up (the consumer group terminates it). Default 5. */
+  maxDeliver: number;
+  /** Unacked messages across all workers; keep well above workers × batch. Default 1024. */
+  maxAckPending: number;
+  /** Waiting pull requests (one per worker process). Default 512. */
+  maxWaiting: number;
+}
+
+export const DEFAULT_CONSUMER_TUNING: Readonly<ConsumerTuning> = Object.freeze({
+  ackWaitMs: 30_000,
+  maxDeliver: 5,
+  maxAckPending: 1024,
+  maxWaiting: 512,
+});
+
+/** A peer whose ORIGIN this operator's FEDERATED stream sources. */
+export interface FederationPeer {
+  operator: string;
+  /** The peer's JetStream domain. Default: its operator token. */
+  domain?: string;
+}
+
+function limitsWith(overrides: Partial<StreamLimits> | undefined): StreamLimits {
+  const limits = { ...DEFAULT_STREAM_LIMITS, ...overrides };
+  for (const field of ['maxRecordBytes', 'originMaxBytes', 'federatedMaxBytes', 'duplicateWindowMs', 'replicas'] as const) {
+    const value = limits[field];
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new DefinitionError('limits.invalid', `limits.${field}: ${String(value)} must be a positive integer`);
+    }
+  }
+  if (limits.storage !== 'file' && limits.storage !== 'memory') {
+    throw new DefinitionError('limits.invalid', `limits.storage: ${JSON.stringify(limits.storage)} must be "file" or "memory"`);
+  }
+  return limits;
+}
+
+function tuningWith(overrides: Partial<ConsumerTuning> | undefined): ConsumerTuning {
+  const tuning = { ...DEFAULT_CONSUMER_TUNING, ...overrides };
+  for (const field of ['ackWaitMs', 'maxDeliver', 'maxAckPending', 'maxWaiting'] as const) {
+    const value = tuning[field];
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new DefinitionError('limits.invalid', `consumer.${field}: ${String(value)} must be a positive integer`);
+    }
+  }
+  return tuning;
+}
+
+/** `ORIGIN_<op>`: the only stream records enter by publish, on `dmf.origin.<op>.>`. */
+export function originStream(operator: string, limits?: Partial<StreamLimits>): StreamDefinition {
+  const l = limitsWith(limits);
+  const name = originStreamName(operator);
+  return {
+    kind: 'stream',
+    name,
+    config: {
+      name,
+      description: `DMF records published at operator ${operator}`,
+      subjects: [originSubjects(operator)],
+      sources: [],
+      retention: 'limits',
+      storage: l.storage,
+      // A full log refuses new records (the publisher sees an error) rather than
+      // silently dropping the oldest: projections are rebuilt by replay from seq 1.
+      discard: 'new',
+      max_msgs: -1,
+      max_bytes: l.originMaxBytes,
+      max_age: 0,
+      max_msg_size: l.maxRecordBytes,
+      max_msgs_per_subject: -1,
+      duplicate_window: nanos(l.duplicateWindowMs),
+      num_replicas: l.replicas,
+      // A Nats-Rollup header would erase every record of a kind: never allowed.
+      allow_rollup_hdrs: false,
+      // Deleting stays possible: an operator must be able to remove unlawful content.
+      deny_delete: false,
+      deny_purge: false,
+    },
+  };
+}
+
+/** The sources of `FEDERATED_<op>`: own ORIGIN first, then each peer's, by operator token. */
+export function federatedSources(operator: string, peers: readonly FederationPeer[], localDomain?: string): StreamSourceSpec[] {
+  validateOperator(operator);
+  const domain = validateDomain(localDomain ?? operator, 'domain');
+  const seen = new Set<string>([operator]);
+  const sorted = [...peers].sort((a, b) => (a.operator < b.operator ? -1 : a.operator > b.operator ? 1 : 0));
+  const sources: StreamSourceSpec[] = [{ name: originStreamName(operator) }];
+  sorted.forEach((peer, i) => {
+    validateOperator(peer.operator, `peers[${i}].operator`);
+    if (seen.has(peer.operator)) {
+      throw new DefinitionError(
+        'peers.invalid',
+        `peers[${i}].operator: ${peer.operator} appears twice or is the operator itself; a FEDERATED stream sources each ORIGIN once (nats-server#4459)`,
+      );
+    }
+    seen.add(peer.operator);
+    const peerDomain = validateDomain(peer.domain ?? peer.operator, `peers[${i}].domain`);
+    const name = originStreamName(peer.operator);
+    sources.push(peerDomain === domain ? { name } : { name, external: { api: jetStreamApiPrefix(peerDomain), deliver: '' } });
+  });
+  return sources;
+}
+
+/** `FEDERATED_<op>`: no subjects of its own; sources own ORIGIN and each peer's ORIGIN directly. */
+export function federatedStream(
+  operator: string,
+  peers: readonly FederationPeer[],
+  options: { domain?: string; limits?: Partial<StreamLimits> } = {},
+): StreamDefinition {
+  const l = limitsWith(options.limits);
+  const name = federatedStreamName(operator);
+  return {
+    kind: 'stream',
+    name,
+    config: {
+      name,
+      description: `DMF records projected at operator ${operator}: its own and its peers'`,
+      subjects: [],
+      sources: federatedSources(operator, peers, options.domain),
+      retention: 'limits',
+      storage: l.storage,
+      discard: 'new',
+      max_msgs: -1,
+      max_bytes: l.federatedMaxBytes,
+      max_age: 0,
+      // Unlimited here: the limit counts headers, and a sourced message carries one more
+      // (Nats-Stream-Source); a message this stream refused would stall its source.
+      // Records are bounded where they enter (ORIGIN) and re-checked by projectors.
+      max_msg_size: -1,
+      max_msgs_per_subject: -1,
+      duplicate_window: nanos(l.duplicateWindowMs),
+      num_replicas: l.replicas,
+      allow_rollup_hdrs: false,
+      deny_delete: false,
+      deny_purge: false,
+    },
+  };
+}
+
+/** The durable pull consumer of `projection` on `FEDERATED_<op>`, optionally for one kind. */
+export function projectionConsumer(
+  operator: string,
+  projection: string,
+  options: { kind?: string; tuning?: Partial<ConsumerTuning> } = {},
+): ConsumerDefinition {
+  const t = tuningWith(options.tuning);
+  const name = projectionConsumerName(projection);
+  return {
+    kind: 'consumer',
+    stream: federatedStreamName(operator),
+    name,
+    config: {
+      durable_name: name,
+      description: `DMF projection ${projection}`,
+      ack_policy: 'explicit',
+      deliver_policy: 'all',
+      replay_policy: 'instant',
+      ack_wait: nanos(t.ackWaitMs),
+      max_deliver: t.maxDeliver,
+      max_ack_pending: t.maxAckPending,
+      max_waiting: t.maxWaiting,
+      ...(options.kind === undefined ? {} : { filter_subject: kindFilterSubject(options.kind) }),
+    },
+  };
+}
+
+/** The KV bucket of `projection` at `operator`. */
+export function projectionBucket(operator: string, projection: string, spec: Partial<KvSpec> = {}): KvDefinition {
+  const name = projectionBucketName(projection, operator);
+  return {
+    kind: 'kv',
+    name,
+    config: {
+      description: `DMF projection ${projection}`,
+      history: 1,
+      max_bytes: 1 * GiB,
+      max_value_size: 1 * KiB,
+      storage: 'file',
+      max_age: 0,
+      ...spec,
+    },
+  };
+}
+
+/** Record ledger: record id → { kind, first_origin }, one entry per record ever seen. */
+export function recordLedgerBucket(operator: string): KvDefinition {
+  return projectionBucket(operator, RECORD_LEDGER, { description: 'DMF record ledger: record id -> kind, first origin' });
+}
+
+export function recordLedgerConsumer(operator: string, tuning?: Partial<ConsumerTuning>): ConsumerDefinition {
+  return projectionConsumer(operator, RECORD_LEDGER, { tuning });
+}
+
+export interface DefinitionsForOptions {
+  /** This operator's token. */
+  operator: string;
+  /** This operator's JetStream domain. Default: the operator token. */
+  domain?: string;
+  /** Admitted, non-quarantined peers whose ORIGIN streams FEDERATED sources. */
+  peers: readonly FederationPeer[];
+  /** Stream sizes and windows. Default `DEFAULT_STREAM_LIMITS`. */
+  limits?: Partial<StreamLimits>;
+  /** Tuning of every projection consumer. Default `DEFAULT_CONSUMER_TUNING`. */
+  consumers?: Partial<ConsumerTuning>;
+}
+
+/**
+ * Everything one operator's server needs, in apply order: streams, then KV buckets,
+ * then the consumers on the streams.
+ */
+export function definitionsFor(options: DefinitionsForOptions): Definition[] {
+  const { operator, peers } = options;
+  validateOperator(operator);
+  return [
+    originStream(operator, options.limits),
+    federatedStream(operator, peers, { domain: options.domain, limits: options.limits }),
+    recordLedgerBucket(operator),
+    recordLedgerConsumer(operator, options.consumers),
+  ];
+}
