@@ -1,0 +1,76 @@
+/**
+ * String formats of the wire format. Regular expressions are exported as JSON Schema
+ * `pattern`s (portable to any validator); what needs code (decoding a did:key, a real
+ * calendar date, URL parsing) is a TypeBox format, registered here under `dmf-*`.
+ */
+import { FormatRegistry } from '@sinclair/typebox';
+import { isDidKey } from './did-key.ts';
+import { isCachedDid } from './public-key-cache.ts';
+
+/** RFC 3339 UTC with milliseconds and `Z`: `2026-11-28T17:00:00.000Z`. */
+export const TIMESTAMP_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z$';
+/** Lowercase RFC 9562 UUID (versions 1-8, variant 10xx): one spelling per id. */
+export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$';
+/** Semantic Versioning 2.0.0 (the regular expression suggested by semver.org). */
+export const SEMVER_PATTERN =
+  '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$';
+/**
+ * CIDv1, raw codec (0x55), sha2-256 multihash, in its canonical string form
+ * (multibase base32 lower, prefix `b`). The bytes are 01 55 12 20 ‖ 32-byte digest,
+ * so the text is exactly: `bafkrei`, a character carrying two zero bits of the
+ * 0x20 length byte (a-h), 50 free characters, and a last character whose two unused
+ * low bits are zero. A test checks this against multiformats' CID.parse.
+ */
+export const CID_RAW_SHA256_PATTERN = '^bafkrei[a-h][a-z2-7]{50}[aeimquy4]$';
+/** Ed25519 did:key shape; the `dmf-did-key` format then decodes it. */
+export const DID_KEY_PATTERN = '^did:key:z6Mk[1-9A-HJ-NP-Za-km-z]{44,45}$';
+/** Lowercase hex SHA-256, e.g. a record id. */
+export const SHA256_HEX_PATTERN = '^[0-9a-f]{64}$';
+/** Service and node-role names: `metadata_index`, `storage_coord`, ... */
+export const TOKEN_PATTERN = '^[a-z][a-z0-9_]{1,31}$';
+/** One line of text: no C0 control characters, no DEL. */
+export const LINE_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';
+/** Multi-line text: like LINE_PATTERN but tab and line feed are allowed. */
+export const TEXT_PATTERN = '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$';
+/** BCP 47-ish language tag: `en`, `pt-BR`, `zh-Hant-TW`. */
+export const LANGUAGE_PATTERN = '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$';
+/** Media type without parameters: `audio/ogg`. */
+export const MIME_PATTERN = '^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$';
+/** Region names: `eu-west`, `us-east-1`. */
+export const REGION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+/** JetStream domain names (no dots, no spaces). */
+export const JETSTREAM_DOMAIN_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+
+const timestampRe = new RegExp(TIMESTAMP_PATTERN);
+
+/** A syntactically valid timestamp that is also a real calendar date (no 30 February). */
+export function isTimestamp(value: string): boolean {
+  if (!timestampRe.test(value)) return false;
+  const ms = Date.parse(value);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === value;
+}
+
+/** An absolute https URL without credentials and without characters the URL parser would drop. */
+export function isHttpsUrl(value: string): boolean {
+  if (!value.startsWith('https://') || /[\u0000-\u0020\u007f]/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** Formats used by the schemas; register them with any validator that compiles the schemas. */
+export const PROTOCOL_FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
+  'dmf-did-key': (value) => isCachedDid(value) || isDidKey(value),
+  'dmf-timestamp': isTimestamp,
+  'dmf-https-url': isHttpsUrl,
+};
+
+for (const [name, check] of Object.entries(PROTOCOL_FORMATS)) FormatRegistry.Set(name, check);
+
+/** Milliseconds to the RFC 3339 form used on the wire. */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString();
+}

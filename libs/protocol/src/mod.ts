@@ -1,0 +1,50 @@
+/**
+ * @dmf/protocol: the DMF wire format (shared/design/PROTOCOL.md): strict JSON, JCS,
+ * did:key, detached JWS signatures, record ids, freshness, and the schemas of the
+ * signed document kinds.
+ */
+export { PROTOCOL_ERROR_CODES, ProtocolError, KEY_FILE_ERROR_CODES, KeyFileError } from './errors.ts';
+export type { ProtocolErrorCode, ProtocolErrorOptions, KeyFileErrorCode } from './errors.ts';
+
+export { parseJson, assertProtocolValue, MAX_DEPTH } from './strict-json.ts';
+export type { ParseJsonOptions } from './strict-json.ts';
+export { canonicalize, canonicalBytes } from './jcs.ts';
+
+export { encodeDidKey, decodeDidKey, isDidKey } from './did-key.ts';
+export { SigningKey, generateSigningKey, signingKeyFromSeed } from './signing-key.ts';
+export { readKeyFile, writeKeyFile } from './key-file.ts';
+export type { WriteKeyFileOptions } from './key-file.ts';
+
+export { verifyDocument, verifyBytes, documentKind, MAX_DOCUMENT_BYTES } from './verify.ts';
+export type { VerifiedRecord, VerifyOptions, VerifyBytesOptions } from './verify.ts';
+export { signDocument, signRecord } from './sign.ts';
+export type { SignOptions } from './sign.ts';
+export { recordId } from './record-id.ts';
+export { checkFreshness, checkSeq, MAX_FUTURE_SKEW_MS, MAX_LIFETIME_MS } from './freshness.ts';
+export { requiredSigner } from './signer-rule.ts';
+export type { NodePublicKeyResolver } from './signer-rule.ts';
+export { protectedHeader } from './jws.ts';
+export { checkSchema } from './schema-check.ts';
+
+export {
+  SCHEMAS,
+  DOCUMENT_KINDS,
+  EXPIRING_KINDS,
+  REPORT_REASONS,
+  NodeManifestSchema,
+  ServiceManifestSchema,
+  ContentManifestSchema,
+  NodeAttestationSchema,
+  NodeReportSchema,
+} from './schemas/kinds.ts';
+export type {
+  DocumentKind,
+  ProtocolDocument,
+  NodeManifest,
+  ServiceManifest,
+  ContentManifest,
+  NodeAttestation,
+  NodeReport,
+  ReportReason,
+} from './schemas/kinds.ts';
+export { PROTOCOL_FORMATS, formatTimestamp, isTimestamp, isHttpsUrl } from './formats.ts';

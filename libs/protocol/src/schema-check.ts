@@ -1,0 +1,105 @@
+/**
+ * Schema validation with compiled TypeBox checkers, and the cross-field rules of each
+ * kind that a schema cannot say. Failures become one ProtocolError naming the path
+ * and the reason (`schema: $.chunks[1]: not a CIDv1 raw sha2-256 (base32)`).
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { decodeDidKey } from './did-key.ts';
+import { ProtocolError } from './errors.ts';
+import { pathFromPointer } from './json-path.ts';
+import { SCHEMAS, type DocumentKind } from './schemas/kinds.ts';
+
+const checkers = Object.fromEntries(
+  Object.entries(SCHEMAS).map(([kind, schema]) => [kind, TypeCompiler.Compile(schema as TSchema)]),
+) as Record<DocumentKind, TypeCheck<TSchema>>;
+
+/** Throws ProtocolError `schema` unless the document matches its kind's schema. */
+export function checkSchema(kind: DocumentKind, document: Record<string, unknown>): void {
+  const checker = checkers[kind];
+  if (checker.Check(document)) return;
+  const error = checker.Errors(document).First();
+  if (error === undefined) throw new ProtocolError('schema', 'does not match the schema', { path: '$' });
+  throw new ProtocolError('schema', reasonFor(error), { path: pathFromPointer(error.path, document) });
+}
+
+function reasonFor(error: ValueError): string {
+  const schema = error.schema as Record<string, unknown>;
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'required member is missing';
+    case ValueErrorType.ObjectAdditionalProperties:
+      return 'member is not allowed here';
+    case ValueErrorType.ObjectMaxProperties:
+      return `more than ${schema['maxProperties'] as number} members`;
+    case ValueErrorType.Object:
+      return 'must be an object';
+    case ValueErrorType.Array:
+      return 'must be an array';
+    case ValueErrorType.ArrayMinItems:
+      return schema['minItems'] === 1 ? 'must not be empty' : `fewer than ${schema['minItems'] as number} items`;
+    case ValueErrorType.ArrayMaxItems:
+      return `more than ${schema['maxItems'] as number} items`;
+    case ValueErrorType.ArrayUniqueItems:
+      return 'items must be unique';
+    case ValueErrorType.String:
+      return 'must be a string';
+    case ValueErrorType.StringMinLength:
+      return schema['minLength'] === 1 ? 'must not be empty' : `shorter than ${schema['minLength'] as number} characters`;
+    case ValueErrorType.StringMaxLength:
+      return `longer than ${schema['maxLength'] as number} characters`;
+    case ValueErrorType.StringPattern:
+    case ValueErrorType.StringFormat:
+      return stringReason(schema, error.value);
+    case ValueErrorType.Integer:
+      return 'must be an integer';
+    case ValueErrorType.IntegerMinimum:
+      return `must be at least ${schema['minimum'] as number}`;
+    case ValueErrorType.IntegerMaximum:
+      return `must be at most ${schema['maximum'] as number}`;
+    case ValueErrorType.Boolean:
+      return 'must be a boolean';
+    case ValueErrorType.Literal:
+      return `must be ${JSON.stringify(schema['const'])}`;
+    case ValueErrorType.Union: {
+      const options = (schema['anyOf'] as { const?: unknown }[]).map((option) => JSON.stringify(option.const));
+      return `must be one of ${options.join(', ')}`;
+    }
+    default:
+      return error.message;
+  }
+}
+
+function stringReason(schema: Record<string, unknown>, value: unknown): string {
+  const reason = (schema['errorMessage'] as string | undefined) ?? `does not match ${String(schema['pattern'] ?? schema['format'])}`;
+  if (schema['format'] === 'dmf-did-key' && typeof value === 'string') {
+    try {
+      decodeDidKey(value);
+    } catch (cause) {
+      if (cause instanceof ProtocolError) return `${reason} (${cause.code}: ${cause.reason})`;
+    }
+  }
+  return reason;
+}
+
+/** Cross-field rules of a kind, run after the schema. */
+export function checkKindRules(kind: DocumentKind, document: Record<string, unknown>): void {
+  if (kind === 'node_attestation') {
+    if (document['attester'] === document['subject']) {
+      throw new ProtocolError('attestation.self', 'a node cannot attest itself', { path: '$.subject' });
+    }
+    const from = Date.parse(document['observed_from'] as string);
+    const until = Date.parse(document['observed_until'] as string);
+    if (until < from) {
+      throw new ProtocolError('attestation.window', 'observation window ends before it starts', { path: '$.observed_until' });
+    }
+    if (until > Date.parse(document['issued_at'] as string)) {
+      throw new ProtocolError('attestation.window', 'observation window ends after issued_at', { path: '$.observed_until' });
+    }
+  } else if (kind === 'node_report') {
+    if (document['reporter'] === document['subject']) {
+      throw new ProtocolError('report.self', 'a node cannot report itself', { path: '$.subject' });
+    }
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * TypeBox schemas of the signed document kinds (PROTOCOL.md section 4; field names
+ * as the spec names them). Objects are closed (`additionalProperties: false`) except
+ * node capabilities, which the spec leaves open.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { JETSTREAM_DOMAIN_PATTERN, LANGUAGE_PATTERN, MIME_PATTERN, REGION_PATTERN, TEXT_PATTERN } from '../formats.ts';
+import {
+  DidKey,
+  HttpsUrl,
+  Line,
+  MAX_SAFE,
+  Ppm,
+  RawCid,
+  RecordId,
+  Semver,
+  Seq,
+  Sha256Hex,
+  Signature,
+  Timestamp,
+  Token,
+  Uuid,
+} from './common.ts';
+
+const closed = { additionalProperties: false } as const;
+
+/** Spec 4.1. Signed by `operator` if present, else by `node_id`. */
+export const NodeManifestSchema = Type.Object(
+  {
+    kind: Type.Literal('node_manifest'),
+    node_id: DidKey,
+    operator: Type.Optional(DidKey),
+    /** Roles the node runs: `metadata`, `storage_coord`, `discovery`, ... */
+    services: Type.Array(Token, { minItems: 1, maxItems: 32, uniqueItems: true }),
+    /** Open object: `region` required, `jetstream_domain` for nodes federating over NATS. */
+    capabilities: Type.Object(
+      {
+        region: Type.String({ maxLength: 64, pattern: REGION_PATTERN, errorMessage: 'not a region name' }),
+        jetstream_domain: Type.Optional(
+          Type.String({ maxLength: 64, pattern: JETSTREAM_DOMAIN_PATTERN, errorMessage: 'not a JetStream domain name' }),
+        ),
+      },
+      { additionalProperties: true, maxProperties: 64 },
+    ),
+    /** The key that signs this node's service manifests. */
+    public_key: DidKey,
+    mirrors: Type.Array(HttpsUrl, { maxItems: 16, uniqueItems: true }),
+    version: Semver,
+    seq: Seq,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+    signature: Signature,
+  },
+  closed,
+);
+
+/** Spec 5.1. Signed by the `public_key` of the current node manifest of `node_id`. */
+export const ServiceManifestSchema = Type.Object(
+  {
+    kind: Type.Literal('service_manifest'),
+    service_id: Uuid,
+    node_id: DidKey,
+    /** `metadata_index`, `storage_coord`, `discovery`, `aggregation`, `federation`, or another name. */
+    type: Token,
+    entrypoints: Type.Array(HttpsUrl, { minItems: 1, maxItems: 16, uniqueItems: true }),
+    /** The OpenAPI document and its SHA-256, so a client can pin what it fetched. */
+    schema: Type.Object({ url: HttpsUrl, sha256: Sha256Hex }, closed),
+    version: Semver,
+    seq: Seq,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+    signature: Signature,
+  },
+  closed,
+);
+
+/** Spec 3.1, 6.3. Signed by `creator`. */
+export const ContentManifestSchema = Type.Object(
+  {
+    kind: Type.Literal('content_manifest'),
+    manifest_id: Uuid,
+    creator: DidKey,
+    title: Line(256),
+    tags: Type.Array(Line(64), { maxItems: 32, uniqueItems: true }),
+    category: Line(64),
+    /** Ordered chunk CIDs: CIDv1, raw codec, sha2-256. */
+    chunks: Type.Array(RawCid, { minItems: 1, maxItems: 4096 }),
+    /** Content size in bytes. */
+    size: Type.Integer({ minimum: 0, maximum: MAX_SAFE }),
+    /** CIDv1 raw sha2-256 of the concatenated content. */
+    fingerprint: RawCid,
+    version: Semver,
+    seq: Seq,
+    issued_at: Timestamp,
+    description: Type.Optional(
+      Type.String({ maxLength: 4096, pattern: TEXT_PATTERN, errorMessage: 'holds control characters other than tab and line feed' }),
+    ),
+    language: Type.Optional(Type.String({ maxLength: 35, pattern: LANGUAGE_PATTERN, errorMessage: 'not a BCP 47 language tag' })),
+    license: Type.Optional(Line(128)),
+    mime: Type.Optional(Type.String({ maxLength: 255, pattern: MIME_PATTERN, errorMessage: 'not a media type (type/subtype, lowercase)' })),
+    signature: Signature,
+  },
+  closed,
+);
+
+/**
+ * Spec 4.2, 4.3: one node's signed observation of another (integrity, uptime and
+ * availability checks, cross-indexing) over a window. Signed by `attester`; `seq`
+ * orders the attestations of one (attester, subject) pair.
+ */
+export const NodeAttestationSchema = Type.Object(
+  {
+    kind: Type.Literal('node_attestation'),
+    attester: DidKey,
+    /** node_id of the observed node. */
+    subject: DidKey,
+    /** Record id of the subject's node manifest that was checked. */
+    subject_manifest: RecordId,
+    /** The manifest and the subject's service manifests verified, fingerprints matched. */
+    integrity: Type.Boolean(),
+    /** The attester indexes the subject's records (cross-indexing, spec 4.3). */
+    indexed: Type.Boolean(),
+    /** Share of the window the node answered at all, parts per million. */
+    uptime_ppm: Ppm,
+    /** Share of probes answered correctly, parts per million. */
+    availability_ppm: Ppm,
+    /** Number of probes behind the figures. */
+    probes: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    observed_from: Timestamp,
+    observed_until: Timestamp,
+    seq: Seq,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+    signature: Signature,
+  },
+  closed,
+);
+
+/** Reasons a node may be flagged (spec 9.1), plus unavailability (spec 9.2 uptime). */
+export const REPORT_REASONS = ['manifest_churn', 'bad_fingerprint', 'invalid_metadata', 'unavailable'] as const;
+
+/**
+ * Spec 9: one node flags another. Signed by `reporter`; `seq` orders the reports of
+ * one (reporter, subject, reason). Evidence cites record ids, never user data.
+ */
+export const NodeReportSchema = Type.Object(
+  {
+    kind: Type.Literal('node_report'),
+    reporter: DidKey,
+    subject: DidKey,
+    reason: Type.Union([
+      Type.Literal('manifest_churn'),
+      Type.Literal('bad_fingerprint'),
+      Type.Literal('invalid_metadata'),
+      Type.Literal('unavailable'),
+    ]),
+    evidence: Type.Array(RecordId, { minItems: 1, maxItems: 64, uniqueItems: true }),
+    seq: Seq,
+    issued_at: Timestamp,
+    signature: Signature,
+  },
+  closed,
+);
+
+export const SCHEMAS = {
+  node_manifest: NodeManifestSchema,
+  service_manifest: ServiceManifestSchema,
+  content_manifest: ContentManifestSchema,
+  node_attestation: NodeAttestationSchema,
+  node_report: NodeReportSchema,
+} as const;
+
+export type DocumentKind = keyof typeof SCHEMAS;
+export const DOCUMENT_KINDS = Object.keys(SCHEMAS) as DocumentKind[];
+
+export type NodeManifest = Static<typeof NodeManifestSchema>;
+export type ServiceManifest = Static<typeof ServiceManifestSchema>;
+export type ContentManifest = Static<typeof ContentManifestSchema>;
+export type NodeAttestation = Static<typeof NodeAttestationSchema>;
+export type NodeReport = Static<typeof NodeReportSchema>;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+
+/** Any signed document, discriminated by `kind`. */
+export type ProtocolDocument = NodeManifest | ServiceManifest | ContentManifest | NodeAttestation | NodeReport;
+
+/** Kinds whose documents carry `expires_at`. */
+export const EXPIRING_KINDS: ReadonlySet<DocumentKind> = new Set(['node_manifest', 'service_manifest', 'node_attestation']);

@@ -1,0 +1,97 @@
+/**
+ * The one entry point that decides whether a signed document is valid. Steps run in
+ * a fixed order so that every implementation reports the same rule for the same
+ * input: value rules, kind, schema, kind rules, freshness, signature and signer.
+ */
+import { createHash } from 'node:crypto';
+import { ProtocolError } from './errors.ts';
+import { checkFreshness } from './freshness.ts';
+import { canonicalizeSigned } from './jcs.ts';
+import { parseDetachedSignature, verifyDetached } from './jws.ts';
+import { checkKindRules, checkSchema } from './schema-check.ts';
+import {
+  SCHEMAS,
+  type ContentManifest,
+  type DocumentKind,
+  type NodeAttestation,
+  type NodeManifest,
+  type NodeReport,
+  type ServiceManifest,
+} from './schemas/kinds.ts';
+import { requiredSigner, type NodePublicKeyResolver } from './signer-rule.ts';
+import { assertProtocolValue, parseJson } from './strict-json.ts';
+
+/** Largest document verifyBytes accepts by default (a content manifest of 4,096 chunks fits). */
+export const MAX_DOCUMENT_BYTES = 512 * 1024;
+
+export interface VerifyOptions {
+  /** The time freshness is judged at. Default: the current time. */
+  now?: Date;
+  /**
+   * Resolves a node's current signing key (`public_key` of its node manifest); needed
+   * for service manifests. Default: none, so service manifests fail `signer.unresolved`.
+   */
+  nodePublicKey?: NodePublicKeyResolver;
+}
+
+export interface VerifyBytesOptions extends VerifyOptions {
+  /** Refuse larger inputs (`json.too_large`). Default: MAX_DOCUMENT_BYTES. */
+  maxBytes?: number;
+}
+
+interface RecordOf<K extends DocumentKind, D> {
+  kind: K;
+  /** Record id: lowercase hex SHA-256 of the JCS of the whole document. */
+  id: string;
+  /** did:key that signed it (the `kid`). */
+  signer: string;
+  document: D;
+}
+
+export type VerifiedRecord =
+  | RecordOf<'node_manifest', NodeManifest>
+  | RecordOf<'service_manifest', ServiceManifest>
+  | RecordOf<'content_manifest', ContentManifest>
+  | RecordOf<'node_attestation', NodeAttestation>
+  | RecordOf<'node_report', NodeReport>;
+
+/** Verifies a parsed document; throws ProtocolError naming the first rule it breaks. */
+export function verifyDocument(input: unknown, options: VerifyOptions = {}): VerifiedRecord {
+  assertProtocolValue(input);
+  const kind = documentKind(input);
+  const document = input as Record<string, unknown>;
+  checkSchema(kind, document);
+  checkKindRules(kind, document);
+  checkFreshness(document as { issued_at: string; expires_at?: string }, options.now ?? new Date());
+
+  const parsed = parseDetachedSignature(document['signature'] as string);
+  const signer = requiredSigner(kind, document, options.nodePublicKey);
+  if (parsed.kid !== signer.did) {
+    throw new ProtocolError('signature.wrong_signer', `signed by ${parsed.kid}, but the signer must be ${signer.rule}`, {
+      path: '$.signature',
+    });
+  }
+  // One canonicalisation gives both the signed payload and the text the id hashes.
+  const { payload, whole } = canonicalizeSigned(document);
+  verifyDetached(parsed, payload);
+  const id = createHash('sha256').update(whole, 'utf8').digest('hex');
+  return { kind, id, signer: parsed.kid, document } as VerifiedRecord;
+}
+
+/** Parses strict JSON (bytes or text) and verifies it: the bus path. */
+export function verifyBytes(raw: Uint8Array | string, options: VerifyBytesOptions = {}): VerifiedRecord {
+  return verifyDocument(parseJson(raw, { maxBytes: options.maxBytes ?? MAX_DOCUMENT_BYTES }), options);
+}
+
+/** The kind of a value that passed the value rules, or ProtocolError. */
+export function documentKind(value: unknown): DocumentKind {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ProtocolError('document.not_object', 'a signed document is a JSON object', { path: '$' });
+  }
+  const kind = (value as Record<string, unknown>)['kind'];
+  if (typeof kind !== 'string') throw new ProtocolError('kind.missing', 'string member "kind" is missing', { path: '$.kind' });
+  if (!Object.hasOwn(SCHEMAS, kind)) {
+    throw new ProtocolError('kind.unknown', `unknown kind ${JSON.stringify(kind)}`, { path: '$.kind' });
+  }
+  return kind as DocumentKind;
+}

@@ -1,0 +1,205 @@
+/**
+ * Runs every committed test vector; any unmet expectation fails the run.
+ * Cryptographic expectations are checked twice: with node:crypto (what DMF uses)
+ * and with @noble/curves / @noble/hashes (an independent implementation).
+ */
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { describe, expect, it } from 'vitest';
+import {
+  canonicalBytes,
+  canonicalize,
+  checkSeq,
+  decodeDidKey,
+  encodeDidKey,
+  parseJson,
+  PROTOCOL_ERROR_CODES,
+  ProtocolError,
+  signDocument,
+  signingKeyFromSeed,
+  verifyBytes,
+} from '../src/mod.ts';
+
+function load<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8')) as T;
+}
+const hex = (value: string): Buffer => Buffer.from(value, 'hex');
+const PKCS8 = '302e020100300506032b657004220420';
+const SPKI = '302a300506032b6570032100';
+
+function expectProtocolError(run: () => unknown, code: string, path: string | null): void {
+  let thrown: unknown;
+  try {
+    run();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown, `expected ${code}`).toBeInstanceOf(ProtocolError);
+  expect({ code: (thrown as ProtocolError).code, path: (thrown as ProtocolError).path ?? null }).toEqual({ code, path });
+}
+
+describe('RFC 8032 Ed25519 vectors', () => {
+  const { vectors } = load<{ vectors: { name: string; secret_key: string; public_key: string; message: string; signature: string }[] }>(
+    'ed25519-rfc8032.json',
+  );
+  it('has the five section 7.1 vectors', () => {
+    expect(vectors.map((v) => v.name)).toEqual(['TEST 1', 'TEST 2', 'TEST 3', 'TEST 1024', 'TEST SHA(abc)']);
+    expect(hex(vectors[3]!.message)).toHaveLength(1023);
+  });
+  it.each(vectors.map((v) => [v.name, v] as const))('%s with node:crypto', (_name, v) => {
+    const privateKey = createPrivateKey({ key: hex(PKCS8 + v.secret_key), format: 'der', type: 'pkcs8' });
+    const publicKey = createPublicKey({ key: hex(SPKI + v.public_key), format: 'der', type: 'spki' });
+    expect(Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url').toString('hex')).toBe(v.public_key);
+    expect(nodeSign(null, hex(v.message), privateKey).toString('hex')).toBe(v.signature);
+    expect(nodeVerify(null, hex(v.message), publicKey, hex(v.signature))).toBe(true);
+    const tampered = hex(v.signature);
+    tampered[0]! ^= 1;
+    expect(nodeVerify(null, hex(v.message), publicKey, tampered)).toBe(false);
+  });
+  it.each(vectors.map((v) => [v.name, v] as const))('%s with @noble/curves', (_name, v) => {
+    expect(bytesToHex(ed25519.getPublicKey(hex(v.secret_key)))).toBe(v.public_key);
+    expect(bytesToHex(ed25519.sign(hex(v.message), hex(v.secret_key)))).toBe(v.signature);
+    expect(ed25519.verify(hex(v.signature), hex(v.message), hex(v.public_key))).toBe(true);
+  });
+  it.each(vectors.map((v) => [v.name, v] as const))('%s through SigningKey', (_name, v) => {
+    const key = signingKeyFromSeed(hex(v.secret_key));
+    expect(Buffer.from(key.publicKey).toString('hex')).toBe(v.public_key);
+    expect(Buffer.from(key.sign(hex(v.message))).toString('hex')).toBe(v.signature);
+  });
+});
+
+describe('RFC 8785 JCS vectors', () => {
+  const jcs = load<{
+    objects: { name: string; input_json: string; canonical: string }[];
+    numbers: { ieee754: string; canonical: string }[];
+    numbers_not_serialisable: string[];
+    strict_rejects: { name: string; input_json: string; code: string; path: string }[];
+  }>('jcs-rfc8785.json');
+  const double = (bits: string): number => hex(bits).readDoubleBE(0);
+
+  it.each(jcs.objects.map((o) => [o.name, o] as const))('%s', (_name, o) => {
+    expect(canonicalize(JSON.parse(o.input_json))).toBe(o.canonical);
+  });
+  it('serialises every Appendix B number', () => {
+    expect(jcs.numbers).toHaveLength(24);
+    for (const n of jcs.numbers) expect([n.ieee754, canonicalize(double(n.ieee754))]).toEqual([n.ieee754, n.canonical]);
+  });
+  it('refuses NaN and Infinity', () => {
+    for (const bits of jcs.numbers_not_serialisable) expect(() => canonicalize(double(bits))).toThrow(ProtocolError);
+  });
+  it.each(jcs.strict_rejects.map((r) => [r.name, r] as const))('strict DMF rules: %s', (_name, r) => {
+    expectProtocolError(() => parseJson(r.input_json), r.code, r.path);
+  });
+  it('strict canonicalBytes refuses the floats of the section 3.2.2 sample', () => {
+    expectProtocolError(() => canonicalBytes(JSON.parse(jcs.objects[0]!.input_json)), 'json.non_integer', '$.numbers[0]');
+  });
+});
+
+describe('did:key vectors', () => {
+  const did = load<{ valid: { did: string; seed?: string; public_key: string }[]; invalid: { did: string; code: string }[] }>('did-key.json');
+  it.each(did.valid.map((v) => [v.did, v] as const))('%s', (_name, v) => {
+    expect(Buffer.from(decodeDidKey(v.did)).toString('hex')).toBe(v.public_key);
+    expect(encodeDidKey(hex(v.public_key))).toBe(v.did);
+    if (v.seed !== undefined) {
+      expect(signingKeyFromSeed(hex(v.seed)).did).toBe(v.did);
+      expect(bytesToHex(ed25519.getPublicKey(hex(v.seed)))).toBe(v.public_key);
+    }
+  });
+  it.each(did.invalid.map((v) => [v.did, v] as const))('refuses %s', (_name, v) => {
+    expectProtocolError(() => decodeDidKey(v.did), v.code, null);
+  });
+});
+
+interface DmfVectors {
+  keys: Record<string, { label: string; seed: string; did: string }>;
+  valid: {
+    name: string;
+    kind: string;
+    now: string;
+    node_public_keys: Record<string, string>;
+    signer: string;
+    document: Record<string, unknown> & { signature: string };
+    payload_jcs: string;
+    protected_header_jcs: string;
+    signing_input: string;
+    signature: string;
+    whole_jcs: string;
+    record_id: string;
+  }[];
+  invalid: {
+    name: string;
+    code: string;
+    path: string | null;
+    input?: string;
+    input_hex?: string;
+    now?: string;
+    node_public_keys?: Record<string, string>;
+    max_bytes?: number;
+    current_seq?: number;
+  }[];
+}
+
+describe('DMF document vectors', () => {
+  const dmf = load<DmfVectors>('dmf-documents.json');
+  const DEFAULT_NOW = dmf.valid[0]!.now;
+
+  it('key seeds are SHA-256 of their labels and match their DIDs', () => {
+    for (const entry of Object.values(dmf.keys)) {
+      expect(bytesToHex(sha256(Buffer.from(entry.label, 'utf8')))).toBe(entry.seed);
+      expect(encodeDidKey(ed25519.getPublicKey(hex(entry.seed)))).toBe(entry.did);
+    }
+  });
+
+  it('has one valid vector per kind', () => {
+    expect(dmf.valid.map((v) => v.kind).sort()).toEqual(
+      ['content_manifest', 'node_attestation', 'node_manifest', 'node_report', 'service_manifest'],
+    );
+  });
+
+  it.each(dmf.valid.map((v) => [v.name, v] as const))('%s', (_name, v) => {
+    const seed = Object.values(dmf.keys).find((k) => k.did === v.signer)!.seed;
+    const { signature, ...unsigned } = v.document;
+    // Canonical forms, independently of our canonicaliser's signed-document path.
+    expect(canonicalize(unsigned)).toBe(v.payload_jcs);
+    expect(canonicalize(v.document)).toBe(v.whole_jcs);
+    expect(v.protected_header_jcs).toBe(`{"alg":"EdDSA","kid":"${v.signer}"}`);
+    const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
+    expect(v.signing_input).toBe(`${b64(v.protected_header_jcs)}.${b64(v.payload_jcs)}`);
+    // Ed25519 is deterministic: the same key and payload give the same signature.
+    const sig = ed25519.sign(Buffer.from(v.signing_input, 'latin1'), hex(seed));
+    expect(`${b64(v.protected_header_jcs)}..${Buffer.from(sig).toString('base64url')}`).toBe(v.signature);
+    expect(signature).toBe(v.signature);
+    expect(bytesToHex(sha256(Buffer.from(v.whole_jcs, 'utf8')))).toBe(v.record_id);
+    // Our implementation agrees end to end.
+    const options = { now: new Date(v.now), nodePublicKey: (id: string) => v.node_public_keys[id] };
+    const record = verifyBytes(JSON.stringify(v.document), options);
+    expect({ kind: record.kind, id: record.id, signer: record.signer }).toEqual({ kind: v.kind, id: v.record_id, signer: v.signer });
+    const resigned = signDocument(v.document, signingKeyFromSeed(hex(seed)), options);
+    expect(resigned.signature).toBe(v.signature);
+  });
+
+  it.each(dmf.invalid.map((v) => [v.name, v] as const))('refuses: %s', (_name, v) => {
+    const raw = v.input_hex !== undefined ? hex(v.input_hex) : v.input!;
+    const options = {
+      now: new Date(v.now ?? DEFAULT_NOW),
+      nodePublicKey: (id: string) => (v.node_public_keys ?? {})[id],
+      ...(v.max_bytes === undefined ? {} : { maxBytes: v.max_bytes }),
+    };
+    expectProtocolError(() => {
+      const record = verifyBytes(raw, options);
+      // Rollback vectors are valid documents refused against a known current seq.
+      if (v.current_seq !== undefined) checkSeq(v.current_seq, (record.document as { seq: number }).seq);
+    }, v.code, v.path);
+  });
+
+  it('covers every error code that bytes can reach', () => {
+    const covered = new Set(dmf.invalid.map((v) => v.code));
+    // json.unsupported_type needs a non-JSON value (undefined, a function): API-only.
+    const reachable = PROTOCOL_ERROR_CODES.filter((code) => code !== 'json.unsupported_type');
+    expect(reachable.filter((code) => !covered.has(code))).toEqual([]);
+    expect([...covered].filter((code) => !(PROTOCOL_ERROR_CODES as readonly string[]).includes(code))).toEqual([]);
+  });
+});

@@ -1,0 +1,319 @@
+/**
+ * Writes dmf-documents.json: the DMF test vectors. Run after a deliberate change of
+ * the wire format only: npx tsx libs/protocol/test/vectors/generate.ts
+ *
+ * Valid vectors are signed with signDocument. Invalid ones are built by breaking one
+ * rule of a valid document and (where the signature matters) re-signing it with the
+ * raw signer, so that the broken rule is the only fault.
+ */
+import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { base58btc } from 'multiformats/bases/base58';
+import { protectedHeader, signDocument, type SigningKey } from '../../src/mod.ts';
+import { canonicalizeSigned } from '../../src/jcs.ts';
+import { signDetached } from '../../src/jws.ts';
+import {
+  contentManifest,
+  EXPIRES_AT,
+  ISSUED_AT,
+  KEY_LABELS,
+  keys,
+  nodeAttestation,
+  nodeManifest,
+  nodeReport,
+  NOW,
+  rawCid,
+  seedOf,
+  serviceManifest,
+  SIGNER_OF,
+  type KeyName,
+} from '../fixtures.ts';
+
+type Doc = Record<string, unknown>;
+
+const NODE_KEYS = { [keys.node.did]: keys.nodeService.did };
+
+/** Signs without any validation: only for building invalid vectors. */
+function rawSign(doc: Doc, key: SigningKey): Doc {
+  const unsigned = { ...doc };
+  delete unsigned['signature'];
+  return { ...unsigned, signature: signDetached(canonicalizeSigned(unsigned).payload, key) };
+}
+
+/** A signature string with an arbitrary header text (the 64 bytes are a real signature of something else). */
+function withHeader(doc: Doc, headerText: string): Doc {
+  const fake = rawSign(doc, keys.creator)['signature'] as string;
+  const sig = fake.split('..')[1]!;
+  return { ...doc, signature: `${Buffer.from(headerText, 'utf8').toString('base64url')}..${sig}` };
+}
+
+function b64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
+}
+
+const base = {
+  content_manifest: contentManifest,
+  node_manifest: nodeManifest,
+  service_manifest: serviceManifest,
+  node_attestation: nodeAttestation,
+  node_report: nodeReport,
+};
+
+// ---- valid vectors --------------------------------------------------------------
+const valid = Object.entries(base).map(([kind, make]) => {
+  const signer = keys[SIGNER_OF[kind as keyof typeof SIGNER_OF] as KeyName];
+  const document = signDocument(make(), signer, { now: NOW, nodePublicKey: (id) => NODE_KEYS[id] });
+  const { payload, whole } = canonicalizeSigned(document);
+  const header = protectedHeader(signer.did);
+  return {
+    name: `valid ${kind}`,
+    kind,
+    now: NOW.toISOString(),
+    node_public_keys: kind === 'service_manifest' ? NODE_KEYS : {},
+    signer: signer.did,
+    document,
+    payload_jcs: payload,
+    protected_header_jcs: header,
+    signing_input: `${b64(header)}.${b64(payload)}`,
+    signature: document.signature,
+    whole_jcs: whole,
+    record_id: createHash('sha256').update(whole, 'utf8').digest('hex'),
+  };
+});
+
+// ---- invalid vectors ------------------------------------------------------------
+interface Invalid {
+  name: string;
+  code: string;
+  path: string | null;
+  input?: string;
+  input_hex?: string;
+  now?: string;
+  node_public_keys?: Record<string, string>;
+  max_bytes?: number;
+  current_seq?: number;
+}
+const invalid: Invalid[] = [];
+
+function add(name: string, code: string, path: string | null, input: Doc | string, extra: Partial<Invalid> = {}): void {
+  invalid.push({ name, code, path, input: typeof input === 'string' ? input : JSON.stringify(input), ...extra });
+}
+
+const content = (): Doc => rawSign(contentManifest(), keys.creator);
+const contentText = (): string => JSON.stringify(content());
+const signedWith = (doc: Doc, signer: SigningKey = keys.creator): Doc => rawSign(doc, signer);
+const change = (make: () => Doc, changes: Doc, signer: SigningKey = keys.creator): Doc => signedWith({ ...make(), ...changes }, signer);
+const without = (make: () => Doc, member: string, signer: SigningKey = keys.creator): Doc => {
+  const doc = make();
+  delete doc[member];
+  return signedWith(doc, signer);
+};
+
+// Raw input and value rules.
+add('truncated JSON', 'json.syntax', null, contentText().slice(0, -1));
+add('trailing comma', 'json.syntax', null, contentText().replace(/}$/, ',}'));
+{
+  const bytes = Buffer.from(contentText(), 'utf8');
+  bytes[bytes.indexOf('A song')] = 0xff;
+  invalid.push({ name: 'invalid UTF-8 byte in a string', code: 'json.encoding', path: null, input_hex: bytes.toString('hex') });
+}
+add('larger than max_bytes', 'json.too_large', null, contentText(), { max_bytes: 512 });
+{
+  let deep: unknown = [];
+  for (let i = 0; i < 40; i++) deep = [deep];
+  const doc = nodeManifest();
+  doc['capabilities'] = { region: 'eu-west', x: deep };
+  add('nesting deeper than 32', 'json.too_deep', `$.capabilities.x${'[0]'.repeat(30)}`, signedWith(doc, keys.operator));
+}
+add('duplicate top-level member', 'json.duplicate_key', '$.title', contentText().replace('"title":', '"title":"first","title":'));
+add(
+  'duplicate member spelled with an escape',
+  'json.duplicate_key',
+  '$.title',
+  contentText().replace('"title":', '"title":"first","\\u0074itle":'),
+);
+add(
+  'duplicate nested member',
+  'json.duplicate_key',
+  '$.capabilities.region',
+  JSON.stringify(signedWith(nodeManifest(), keys.operator)).replace('"region":', '"region":"x","region":'),
+);
+add('number with a fraction', 'json.non_integer', '$.size', contentText().replace('"size":8123456', '"size":8123456.0'));
+add('number with an exponent', 'json.non_integer', '$.seq', contentText().replace('"seq":1', '"seq":1E0'));
+add('integer above 2^53 - 1', 'json.unsafe_integer', '$.size', contentText().replace('"size":8123456', '"size":9007199254740992'));
+add('lone surrogate escape', 'json.lone_surrogate', '$.tags[1]', contentText().replace('"folk"', '"\\ud800"'));
+
+// Envelope.
+add('array instead of object', 'document.not_object', '$', '[]');
+add('no kind member', 'kind.missing', '$.kind', without(contentManifest, 'kind'));
+add('kind is not a string', 'kind.missing', '$.kind', change(contentManifest, { kind: 5 }));
+add('unknown kind', 'kind.unknown', '$.kind', change(contentManifest, { kind: 'storage_receipt' }));
+
+// Schema.
+add('missing required member', 'schema', '$.chunks', without(contentManifest, 'chunks'));
+add('member not in the schema', 'schema', '$.rating', change(contentManifest, { rating: 5 }));
+add('expires_at on a content manifest', 'schema', '$.expires_at', change(contentManifest, { expires_at: EXPIRES_AT }));
+{
+  const cidV0 = base58btc.encode(Buffer.concat([Buffer.from([0x12, 0x20]), createHash('sha256').update('x').digest()])).slice(1);
+  const chunks = (contentManifest()['chunks'] as string[]).slice();
+  chunks[1] = cidV0;
+  add('CIDv0 chunk', 'schema', '$.chunks[1]', change(contentManifest, { chunks }));
+}
+{
+  // CIDv1 dag-pb (0x70) instead of raw: same digest, other codec.
+  const chunks = (contentManifest()['chunks'] as string[]).slice();
+  chunks[2] = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
+  add('dag-pb chunk', 'schema', '$.chunks[2]', change(contentManifest, { chunks }));
+}
+add('fingerprint in base58 CIDv1 form', 'schema', '$.fingerprint', change(contentManifest, { fingerprint: `z${rawCid('x').slice(1)}` }));
+add('empty chunks', 'schema', '$.chunks', change(contentManifest, { chunks: [] }));
+add('creator is not a did:key', 'schema', '$.creator', change(contentManifest, { creator: 'did:web:example.org' }));
+add(
+  'creator is an X25519 did:key',
+  'schema',
+  '$.creator',
+  change(contentManifest, { creator: 'did:key:z6LSj72tK8brWgZja8NLRwPigth2T9QRiG1uH9oKZuKjdh9p' }),
+);
+add('uppercase UUID', 'schema', '$.manifest_id', change(contentManifest, { manifest_id: '5F0C6A3E-8A3B-4C2D-9E1F-0123456789AB' }));
+add('issued_at without milliseconds', 'schema', '$.issued_at', change(contentManifest, { issued_at: '2026-11-28T17:00:00Z' }));
+add('issued_at with an offset', 'schema', '$.issued_at', change(contentManifest, { issued_at: '2026-11-28T18:00:00.000+01:00' }));
+add('issued_at on 30 February', 'schema', '$.issued_at', change(contentManifest, { issued_at: '2026-02-30T17:00:00.000Z' }));
+add('seq 0', 'schema', '$.seq', change(contentManifest, { seq: 0 }));
+add('negative size', 'schema', '$.size', change(contentManifest, { size: -1 }));
+add('size as a string', 'schema', '$.size', change(contentManifest, { size: '8123456' }));
+add('version not semver', 'schema', '$.version', change(contentManifest, { version: 'v1' }));
+add('33 tags', 'schema', '$.tags', change(contentManifest, { tags: Array.from({ length: 33 }, (_, i) => `tag${i}`) }));
+add('duplicate tags', 'schema', '$.tags', change(contentManifest, { tags: ['music', 'music'] }));
+add('control character in title', 'schema', '$.title', change(contentManifest, { title: 'bell\u0007' }));
+add('title too long', 'schema', '$.title', change(contentManifest, { title: 'x'.repeat(257) }));
+add(
+  'http entrypoint',
+  'schema',
+  '$.entrypoints[0]',
+  change(serviceManifest, { entrypoints: ['http://node-a.example.org/'] }, keys.nodeService),
+  { node_public_keys: NODE_KEYS },
+);
+add(
+  'schema digest not hex',
+  'schema',
+  '$.schema.sha256',
+  change(serviceManifest, { schema: { url: 'https://node-a.example.org/openapi.json', sha256: 'XYZ' } }, keys.nodeService),
+  { node_public_keys: NODE_KEYS },
+);
+add(
+  'capabilities without region',
+  'schema',
+  '$.capabilities.region',
+  change(nodeManifest, { capabilities: { jetstream_domain: 'opA' } }, keys.operator),
+);
+add('unknown report reason', 'schema', '$.reason', change(nodeReport, { reason: 'spam' }, keys.peer));
+add('report without evidence', 'schema', '$.evidence', change(nodeReport, { evidence: [] }, keys.peer));
+
+// Kind rules.
+add('node attests itself', 'attestation.self', '$.subject', change(nodeAttestation, { subject: keys.peer.did }, keys.peer));
+add(
+  'observation window reversed',
+  'attestation.window',
+  '$.observed_until',
+  change(nodeAttestation, { observed_from: '2026-11-28T16:00:00.000Z', observed_until: '2026-11-28T15:00:00.000Z' }, keys.peer),
+);
+add(
+  'observation window ends after issued_at',
+  'attestation.window',
+  '$.observed_until',
+  change(nodeAttestation, { observed_until: '2026-11-28T17:00:00.001Z' }, keys.peer),
+);
+add('node reports itself', 'report.self', '$.subject', change(nodeReport, { subject: keys.peer.did }, keys.peer));
+
+// Freshness.
+add('issued 5 minutes and 1 ms after now', 'issued_at.future', '$.issued_at', change(contentManifest, { issued_at: '2026-11-28T17:07:00.001Z' }));
+add('expired manifest', 'expires_at.expired', '$.expires_at', signedWith(nodeManifest(), keys.operator), { now: EXPIRES_AT });
+add(
+  'expires_at equal to issued_at',
+  'expires_at.before_issued',
+  '$.expires_at',
+  change(nodeManifest, { expires_at: ISSUED_AT }, keys.operator),
+);
+add(
+  'expires_at 31 days after issued_at',
+  'expires_at.too_far',
+  '$.expires_at',
+  change(nodeManifest, { expires_at: '2026-12-29T17:00:00.000Z' }, keys.operator),
+);
+add('seq equal to the current one', 'seq.rollback', '$.seq', content(), { current_seq: 1 });
+add('seq lower than the current one', 'seq.rollback', '$.seq', change(nodeManifest, {}, keys.operator), { current_seq: 4 });
+
+// Signature shape and header.
+add('signature not a JWS', 'signature.malformed', '$.signature', { ...contentManifest(), signature: 'not-a-signature' });
+{
+  const sig = content()['signature'] as string;
+  const [header, , s] = sig.split('.');
+  add('compact JWS with attached payload', 'signature.malformed', '$.signature', { ...contentManifest(), signature: `${header}.${b64('{}')}.${s}` });
+  add('padded signature', 'signature.malformed', '$.signature', { ...contentManifest(), signature: `${header}..${s}==` });
+  const bytes = Buffer.from(s!, 'base64url');
+  const last = s!.slice(-1);
+  // The last of 86 characters carries 2 bits of the 64th byte and 4 unused bits; set one.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const tweaked = alphabet[alphabet.indexOf(last) ^ 1]!;
+  if (Buffer.from(s!.slice(0, -1) + tweaked, 'base64url').equals(bytes)) {
+    add('non-canonical base64url in the signature', 'signature.malformed', '$.signature', {
+      ...contentManifest(),
+      signature: `${header}..${s!.slice(0, -1)}${tweaked}`,
+    });
+  }
+}
+add('alg ES256', 'signature.bad_header', '$.signature', withHeader(contentManifest(), `{"alg":"ES256","kid":"${keys.creator.did}"}`));
+add('header with whitespace', 'signature.bad_header', '$.signature', withHeader(contentManifest(), `{"alg": "EdDSA","kid":"${keys.creator.did}"}`));
+add('header members out of order', 'signature.bad_header', '$.signature', withHeader(contentManifest(), `{"kid":"${keys.creator.did}","alg":"EdDSA"}`));
+add('header with typ', 'signature.bad_header', '$.signature', withHeader(contentManifest(), `{"alg":"EdDSA","kid":"${keys.creator.did}","typ":"JOSE"}`));
+add('kid not a did:key', 'did.bad_prefix', '$.signature', withHeader(contentManifest(), protectedHeader('did:web:example.org')));
+add(
+  'kid in base16 multibase',
+  'did.bad_multibase',
+  '$.signature',
+  withHeader(contentManifest(), protectedHeader(`did:key:f${Buffer.concat([Buffer.from([0xed, 0x01]), Buffer.from(keys.creator.publicKey)]).toString('hex')}`)),
+);
+add('kid not base58', 'did.bad_base58', '$.signature', withHeader(contentManifest(), protectedHeader(`did:key:z6Mk0OIl${'1'.repeat(40)}`)));
+add(
+  'kid is an X25519 key',
+  'did.bad_multicodec',
+  '$.signature',
+  withHeader(contentManifest(), protectedHeader('did:key:z6LSj72tK8brWgZja8NLRwPigth2T9QRiG1uH9oKZuKjdh9p')),
+);
+add(
+  'kid with a 31-byte key',
+  'did.bad_length',
+  '$.signature',
+  withHeader(contentManifest(), protectedHeader(`did:key:${base58btc.encode(Buffer.concat([Buffer.from([0xed, 0x01]), Buffer.from(keys.creator.publicKey).subarray(0, 31)]))}`)),
+);
+
+// Signer rule and the signature itself.
+add('content signed by a stranger', 'signature.wrong_signer', '$.signature', signedWith(contentManifest(), keys.stranger));
+add('node manifest with operator signed by the node key', 'signature.wrong_signer', '$.signature', signedWith(nodeManifest(), keys.node));
+add('service manifest signed by node_id instead of public_key', 'signature.wrong_signer', '$.signature', signedWith(serviceManifest(), keys.node), {
+  node_public_keys: NODE_KEYS,
+});
+add('service manifest of an unknown node', 'signer.unresolved', '$.node_id', signedWith(serviceManifest(), keys.nodeService), { node_public_keys: {} });
+{
+  const doc = content();
+  add('title changed after signing', 'signature.invalid', '$.signature', { ...doc, title: 'A song about the see' });
+  add('seq changed after signing', 'signature.invalid', '$.signature', { ...doc, seq: 2 });
+  const other = change(contentManifest, { title: 'Another song' });
+  add("another document's signature", 'signature.invalid', '$.signature', { ...doc, signature: other['signature'] });
+}
+
+const keyTable = Object.fromEntries(
+  Object.entries(KEY_LABELS).map(([name, label]) => [name, { label, seed: Buffer.from(seedOf(label)).toString('hex'), did: keys[name as KeyName].did }]),
+);
+
+const out = {
+  description:
+    'DMF wire format test vectors (PROTOCOL.md). See README.md beside this file. Seeds are SHA-256 of the UTF-8 label.',
+  keys: keyTable,
+  valid,
+  invalid,
+};
+
+const file = new URL('./dmf-documents.json', import.meta.url);
+writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+console.log(`wrote ${valid.length} valid and ${invalid.length} invalid vectors to ${file.pathname}`);
