@@ -118,15 +118,16 @@ export async function publishRecords(
   const room = () => new Promise<void>((resolve) => (wake = resolve));
 
   let index = 0;
-  for await (const record of records) {
-    if (failure) break;
+  /** Sends one record; false once sending must stop. */
+  const send = (record: RecordToPublish): boolean => {
+    if (failure) return false;
     const i = index++;
     let address: { subject: string; msgID: string };
     try {
       address = addressOf(record, checkId, i);
     } catch (error) {
       failure = error as PublishError;
-      break;
+      return false;
     }
     inFlight++;
     js.publish(address.subject, record.bytes, publishOptions(address.msgID)).then(
@@ -139,7 +140,21 @@ export async function publishRecords(
         settled();
       },
     );
-    while (inFlight >= window && !failure) await room();
+    return true;
+  };
+  // A plain loop for arrays and other sync iterables: `for await` would yield after
+  // every record, and the client would then write each publish to the socket alone
+  // instead of batching the writes (measured: about a third less throughput).
+  if (Symbol.iterator in records) {
+    for (const record of records) {
+      if (!send(record)) break;
+      while (inFlight >= window && !failure) await room();
+    }
+  } else {
+    for await (const record of records) {
+      if (!send(record)) break;
+      while (inFlight >= window && !failure) await room();
+    }
   }
   while (inFlight > 0) await room();
   if (failure) throw failure;
