@@ -52,7 +52,9 @@ export function isTimestamp(value: string): boolean {
 
 /** An absolute https URL without credentials and without characters the URL parser would drop. */
 export function isHttpsUrl(value: string): boolean {
-  if (!value.startsWith('https://') || /[\u0000-\u0020\u007f]/.test(value)) return false;
+  // The WHATWG parser forgives a lot (`https:///host`, backslashes, tabs): refuse the
+  // spellings it would rewrite, so the signed string is the URL that gets used.
+  if (!/^https:\/\/[^/?#\\]/.test(value) || /[\u0000-\u0020\u007f\\]/.test(value)) return false;
   try {
     const url = new URL(value);
     return url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '';

@@ -27,8 +27,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function parseJson(input: string | Uint8Array, options: ParseJsonOptions = {}): unknown {
   let text: string;
   if (typeof input === 'string') {
-    if (options.maxBytes !== undefined && input.length > options.maxBytes && Buffer.byteLength(input) > options.maxBytes) {
-      throw tooLarge(options.maxBytes);
+    // UTF-8 needs at least one byte and at most three per UTF-16 unit: count only when in doubt.
+    const max = options.maxBytes;
+    if (max !== undefined && (input.length > max || (input.length * 3 > max && Buffer.byteLength(input) > max))) {
+      throw tooLarge(max);
     }
     text = input;
   } else {

@@ -1,0 +1,118 @@
+/**
+ * Property tests over generated documents: signing then verifying always succeeds,
+ * and any single-byte change of a signed document's bytes makes verification fail.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ProtocolError, signDocument, verifyBytes, verifyDocument } from '../src/mod.ts';
+import { keys, NOW, rawCid } from './fixtures.ts';
+
+const line = (max: number) =>
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: max }).filter((s) => !/[\u0000-\u001f\u007f]/.test(s) && s.length <= max);
+const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
+const uuid = fc.uuid().map((u) => u.toLowerCase()).filter((u) => /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8]/.test(u) && /-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(u));
+const semver = fc.tuple(fc.nat(999), fc.nat(999), fc.nat(999)).map(([a, b, c]) => `${a}.${b}.${c}`);
+const cid = fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) => rawCid(bytes));
+const issuedAt = fc.integer({ min: Date.parse('2026-11-27T00:00:00.000Z'), max: NOW.getTime() + 5 * 60 * 1000 }).map((ms) => new Date(ms).toISOString());
+
+const contentManifest = fc.record(
+  {
+    kind: fc.constant('content_manifest'),
+    manifest_id: uuid,
+    creator: fc.constant(keys.creator.did),
+    title: line(256),
+    tags: fc.uniqueArray(line(64), { maxLength: 32 }),
+    category: line(64),
+    chunks: fc.array(cid, { minLength: 1, maxLength: 12 }),
+    size: fc.maxSafeNat(),
+    fingerprint: cid,
+    version: semver,
+    seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    issued_at: issuedAt,
+    description: fc.string({ maxLength: 200 }).filter((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s)),
+    language: fc.constantFrom('en', 'pt-BR', 'zh-Hant-TW'),
+    license: line(128),
+    mime: fc.constantFrom('audio/ogg', 'video/mp4', 'application/octet-stream'),
+  },
+  { requiredKeys: ['kind', 'manifest_id', 'creator', 'title', 'tags', 'category', 'chunks', 'size', 'fingerprint', 'version', 'seq', 'issued_at'] },
+);
+
+const nodeReport = fc.record({
+  kind: fc.constant('node_report'),
+  reporter: fc.constant(keys.peer.did),
+  subject: fc.constantFrom(keys.node.did, keys.stranger.did),
+  reason: fc.constantFrom('manifest_churn', 'bad_fingerprint', 'invalid_metadata', 'unavailable'),
+  evidence: fc.uniqueArray(hex(64), { minLength: 1, maxLength: 64 }),
+  seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  issued_at: issuedAt,
+});
+
+const options = { now: NOW };
+
+describe('sign → verify', () => {
+  it('round-trips arbitrary valid content manifests', () => {
+    fc.assert(
+      fc.property(contentManifest, (doc) => {
+        const signed = signDocument(doc, keys.creator, options);
+        const record = verifyBytes(JSON.stringify(signed), options);
+        expect(record.signer).toBe(keys.creator.did);
+        expect(record.document).toEqual(signed);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('round-trips arbitrary valid node reports', () => {
+    fc.assert(
+      fc.property(nodeReport, (doc) => {
+        const signed = signDocument(doc, keys.peer, options);
+        expect(verifyDocument(signed, options).kind).toBe('node_report');
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('tampering', () => {
+  function expectRefused(bytes: Buffer): void {
+    let thrown: unknown;
+    try {
+      verifyBytes(bytes, options);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ProtocolError);
+  }
+
+  it('any single-byte change of the payload bytes fails verification', () => {
+    fc.assert(
+      fc.property(contentManifest, fc.nat(), fc.integer({ min: 1, max: 255 }), (doc, at, delta) => {
+        const signed = signDocument(doc, keys.creator, options);
+        const { signature, ...unsigned } = signed;
+        // Payload first, signature member last, so the two regions are easy to tell apart.
+        const text = JSON.stringify({ ...unsigned, signature });
+        const bytes = Buffer.from(text, 'utf8');
+        const payloadEnd = bytes.length - Buffer.byteLength(`,"signature":"${signature}"}`);
+        const index = at % payloadEnd;
+        bytes[index] = (bytes[index]! + delta) & 0xff;
+        expectRefused(bytes);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('any single-byte change of the signature fails verification', () => {
+    fc.assert(
+      fc.property(contentManifest, fc.nat(), fc.integer({ min: 1, max: 255 }), (doc, at, delta) => {
+        const signed = signDocument(doc, keys.creator, options);
+        const text = JSON.stringify(signed);
+        const bytes = Buffer.from(text, 'utf8');
+        const start = bytes.lastIndexOf(Buffer.from(signed.signature));
+        const index = start + (at % signed.signature.length);
+        bytes[index] = (bytes[index]! + delta) & 0xff;
+        expectRefused(bytes);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
