@@ -40,6 +40,7 @@ describe('publishRecord', () => {
     const published = await publishRecord(js, { operator: 'opa', ...record });
     expect(published).toEqual({ stream: 'ORIGIN_opa', seq: expect.any(Number), duplicate: false });
     const stored = await jsm.streams.getMessage('ORIGIN_opa', { seq: published.seq });
+    if (!stored) throw new Error('record not stored');
     expect(stored.subject).toBe('dmf.origin.opa.content_manifest');
     expect([...stored.header.keys()]).toEqual(['Nats-Msg-Id']);
     expect(stored.header.get('Nats-Msg-Id')).toBe(`opa.${record.id}`);
@@ -86,6 +87,7 @@ describe('publishRecords', () => {
     const seqs = results.map((r) => r.seq);
     expect(new Set(seqs).size).toBe(300);
     const stored = await jsm.streams.getMessage('ORIGIN_opa', { seq: results[123]?.seq ?? 0 });
+    if (!stored) throw new Error('record not stored');
     expect(stored.header.get('Nats-Msg-Id')).toBe(`opa.${records[123]?.id}`);
     expect((await jsm.streams.info('ORIGIN_opa')).state.messages).toBe(before + 300);
 
