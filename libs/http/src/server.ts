@@ -1,0 +1,169 @@
+import type { Server as HttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { clientErrorHandler, errorHandling, frameworkErrorHandler } from './error-handling.ts';
+import { createHttpLogger, routePattern } from './logging.ts';
+import type { HttpLoggerOption } from './logging.ts';
+import { DEFAULT_OPENAPI_INFO, OPENAPI_PATH, openApi } from './openapi.ts';
+import type { OpenApiInfo } from './openapi.ts';
+import { privacyHooks } from './privacy.ts';
+import { PROBLEM_KINDS, ProblemError } from './problem.ts';
+import { rateLimitPlugin, rateLimitPluginOptions } from './rate-limit.ts';
+import type { RateLimitOptions } from './rate-limit.ts';
+import type { TlsMaterial } from './tls.ts';
+
+/** A DMF HTTP server: Fastify over HTTPS, typed with the TypeBox type provider. */
+export type DmfHttpServer = FastifyInstance<
+  HttpsServer,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface HttpServerOptions {
+  /**
+   * Private key and certificate (PEM; `cert` may hold the chain, leaf first). Required:
+   * every DMF adapter serves HTTPS, TLS 1.3 only (spec 6.1). Tests and `dmf up` make
+   * them with ./tls.ts.
+   */
+  tls: TlsMaterial;
+  /** OpenAPI `info` of the document at `/openapi.json`. Default `{ title: 'DMF node', version: '0.0.0' }`. */
+  info?: OpenApiInfo;
+  /** Rate limit per subnet bucket for routes without their own. Defaults: see {@link RateLimitOptions}. */
+  rateLimit?: RateLimitOptions;
+  /** Largest request body accepted, in bytes; larger bodies get a 413 problem. Default 262,144 (256 KiB). */
+  bodyLimit?: number;
+  /**
+   * Whether to take the client address (used only to pick the rate-limit bucket) from
+   * `X-Forwarded-For`. Default `false`: the socket's peer address. Set it only behind a
+   * reverse proxy that overwrites the header, to the proxy's address(es) or CIDR
+   * ranges (Fastify's `trustProxy` forms); `true` trusts any sender, which lets a
+   * client pick its own bucket.
+   */
+  trustProxy?: boolean | string | string[];
+  /**
+   * A pino logger (the server logs through its child `{ sub: 'http' }`) or pino options.
+   * Default: a new pino logger at level `info` on stdout. Either way the server's
+   * serializers drop client addresses, user agents, raw URLs and query strings.
+   */
+  logger?: HttpLoggerOption;
+}
+
+export const DEFAULT_BODY_LIMIT = 262_144;
+
+/** The health route: tiny, for load balancers and `dmf up`. */
+export const HEALTH_PATH = '/healthz';
+
+/**
+ * A Fastify instance with everything DMF adapters share: TLS 1.3, problem responses for
+ * every error, no cookies, subnet-bucket rate limits, privacy-preserving logs, and the
+ * OpenAPI document at `/openapi.json`. Register routes on it, then `listen()`; `close()`
+ * stops it (Fastify's close, safe to call twice).
+ *
+ * Async because the rate-limit and OpenAPI plugins must be loaded before any route is
+ * added (both collect routes as they are registered).
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<DmfHttpServer> {
+  const tls = requireTls(options.tls);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) {
+    throw new RangeError(`bodyLimit: must be a positive integer, got ${String(bodyLimit)}`);
+  }
+  const info: OpenApiInfo = { ...DEFAULT_OPENAPI_INFO, ...options.info };
+  const rateLimitOptions = rateLimitPluginOptions(options.rateLimit);
+  const logger = createHttpLogger(options.logger);
+
+  const app = Fastify({
+    https: {
+      key: tls.key,
+      cert: tls.cert,
+      // Spec 6.1: TLS 1.3 only; all its cipher suites are AEAD with ephemeral key exchange.
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+    },
+    loggerInstance: logger,
+    // Fastify's request log lines carry the client address and raw URL; ours (below) do not.
+    logController: new LogController({ disableRequestLogging: true }),
+    // No per-request id in log lines.
+    childLoggerFactory: (parent, _bindings, childOptions) =>
+      Object.keys(childOptions).length === 0 ? parent : parent.child({}, childOptions),
+    bodyLimit,
+    trustProxy: options.trustProxy ?? false,
+    // A client may not name the request id either (Fastify 5's default, stated here on purpose).
+    requestIdHeader: false,
+    ajv: {
+      // Unknown members are refused, not silently dropped: a signed document must
+      // reach the adapter exactly as it was signed (PROTOCOL.md 2).
+      customOptions: { removeAdditional: false },
+    },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    // Requests that arrive while the server closes get a 503 problem from the hook
+    // below instead of Fastify's own (non-problem) 503 body.
+    return503OnClosing: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON only: without the text/plain parser, other media types get a 415 problem.
+  app.removeContentTypeParser('text/plain');
+
+  // Order matters: privacy hooks first, so no later hook sees a cookie; rate limiting
+  // before the 404 handler and the routes, so they all count.
+  await app.register(privacyHooks);
+
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    done(new ProblemError({ ...PROBLEM_KINDS.serviceUnavailable, detail: 'server: is shutting down' }));
+  });
+
+  await app.register(rateLimitPlugin, rateLimitOptions);
+  await app.register(errorHandling, { bodyLimit });
+  await app.register(openApi, { info });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: routePattern(request),
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    );
+    done();
+  });
+
+  app.get(
+    HEALTH_PATH,
+    {
+      schema: {
+        description: 'Liveness: the adapter accepts requests.',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+
+  return app as unknown as DmfHttpServer;
+}
+
+function requireTls(tls: TlsMaterial | undefined): TlsMaterial {
+  const isPem = (v: unknown): boolean =>
+    (typeof v === 'string' || Buffer.isBuffer(v)) && String(v).includes('-----BEGIN');
+  if (tls === undefined || tls === null || typeof tls !== 'object') {
+    throw new TypeError('tls: is required ({ key, cert } in PEM); DMF adapters serve HTTPS only');
+  }
+  if (!isPem(tls.key)) throw new TypeError('tls.key: must be a PEM private key');
+  if (!isPem(tls.cert)) throw new TypeError('tls.cert: must be a PEM certificate');
+  return { key: tls.key, cert: tls.cert };
+}
