@@ -35,7 +35,7 @@ export const ProblemSchema = Type.Object(
     title: Type.String({ description: 'Short summary of the problem kind; the same for every occurrence' }),
     status: Type.Integer({ minimum: 400, maximum: 599 }),
     detail: Type.String({ description: 'What went wrong in this request, naming the failing field' }),
-    errors: Type.Optional(Type.Array(FieldErrorSchema, { description: 'Every failing field, for validation problems' })),
+    errors: Type.Optional(Type.Array(FieldErrorSchema, { description: 'The failing field(s), for validation problems' })),
   },
   { $id: 'DmfProblem', title: 'Problem', description: 'RFC 9457 problem details' },
 );
