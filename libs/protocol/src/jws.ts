@@ -75,7 +75,14 @@ export function parseDetachedSignature(value: string): ParsedSignature {
     });
   }
   // A kid with a cached KeyObject was decoded before; skip the base58 work.
-  if (!isCachedDid(kid)) decodeDidKey(kid, SIGNATURE_PATH);
+  if (!isCachedDid(kid)) {
+    try {
+      decodeDidKey(kid, SIGNATURE_PATH);
+    } catch (cause) {
+      if (!(cause instanceof ProtocolError)) throw cause;
+      throw new ProtocolError(cause.code, `header kid: ${cause.reason}`, { path: SIGNATURE_PATH, cause });
+    }
+  }
   return { header, kid, signature };
 }
 
