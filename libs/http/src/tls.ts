@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { randomBytes, webcrypto } from 'node:crypto';
 // Must precede @peculiar/x509: its DI container needs Reflect metadata at load time.
-import './reflect-metadata-shim.ts';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
 /**
