@@ -20,10 +20,10 @@ export function parseDocumentInput(bytes: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** A protocol rule failure as the one line `invalid <rule>: <reason>` (exit 1). */
+/** A protocol rule failure as the one line `invalid <rule>: <path>: <reason>` (exit 1). */
 export function protocolFailure(error: unknown): CliError {
   if (error instanceof ProtocolError) {
-    return new CliError(`invalid ${error.code}: ${error.message}`, EXIT.failed, { cause: error });
+    return new CliError(`invalid ${error.message}`, EXIT.failed, { cause: error });
   }
   return error instanceof CliError ? error : new CliError((error as Error).message, EXIT.failed, { cause: error });
 }

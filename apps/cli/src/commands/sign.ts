@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { canonicalBytes, readKeyFile, signDocument } from '@dmf/protocol';
+import { EXPIRING_KINDS, canonicalBytes, readKeyFile, signDocument, type DocumentKind } from '@dmf/protocol';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { readInput } from '../input.ts';
 import { parseDocumentInput, protocolFailure } from '../documents.ts';
@@ -13,9 +13,6 @@ interface SignOptions {
   expiresIn: string;
   compact: boolean;
 }
-
-/** Kinds whose documents expire (PROTOCOL.md section 3): `expires_at` is filled for them. */
-const EXPIRING_KINDS = new Set(['node_manifest', 'service_manifest', 'node_attestation']);
 
 export function registerSign(program: Command): void {
   program
@@ -40,7 +37,7 @@ export function registerSign(program: Command): void {
       delete unsigned.signature;
       if (seq !== undefined) unsigned.seq = seq;
       else if (unsigned.seq === undefined) unsigned.seq = 1;
-      if (EXPIRING_KINDS.has(String(unsigned.kind))) {
+      if (EXPIRING_KINDS.has(unsigned.kind as DocumentKind)) {
         if (expiresAt) unsigned.expires_at = expiresAt.toISOString();
         else if (unsigned.expires_at === undefined) {
           unsigned.expires_at = new Date(issuedAt.getTime() + expiresIn).toISOString();
