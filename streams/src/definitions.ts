@@ -42,8 +42,15 @@ export interface StreamLimits {
   originMaxBytes: number;
   /** Size of `FEDERATED_<op>` (own + peers' records); full → sourcing pauses. Default 4 GiB. */
   federatedMaxBytes: number;
-  /** Msg-id duplicate window of both streams. Default 2 minutes. */
+  /** Msg-id duplicate window of ORIGIN: absorbs publish retries. Default 2 minutes. */
   duplicateWindowMs: number;
+  /**
+   * Msg-id duplicate window of FEDERATED. Default 100 ms, the server's minimum: FEDERATED
+   * needs no dedupe (ORIGIN dedupes, projections are idempotent), and on 2.9.10 a
+   * repeated msg-id inside this window stalls the source carrying it until the window
+   * has passed (nats-server#4459).
+   */
+  federatedDuplicateWindowMs: number;
   /** Default `file`: the log must survive a restart. */
   storage: StorageType;
   /** Default 1 (one server per operator; a clustered operator raises it). */
@@ -55,6 +62,7 @@ export const DEFAULT_STREAM_LIMITS: Readonly<StreamLimits> = Object.freeze({
   originMaxBytes: 1 * GiB,
   federatedMaxBytes: 4 * GiB,
   duplicateWindowMs: 2 * 60_000,
+  federatedDuplicateWindowMs: 100,
   storage: 'file',
   replicas: 1,
 });
@@ -87,10 +95,15 @@ export interface FederationPeer {
 
 function limitsWith(overrides: Partial<StreamLimits> | undefined): StreamLimits {
   const limits = { ...DEFAULT_STREAM_LIMITS, ...overrides };
-  for (const field of ['maxRecordBytes', 'originMaxBytes', 'federatedMaxBytes', 'duplicateWindowMs', 'replicas'] as const) {
+  for (const field of ['maxRecordBytes', 'originMaxBytes', 'federatedMaxBytes', 'duplicateWindowMs', 'federatedDuplicateWindowMs', 'replicas'] as const) {
     const value = limits[field];
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new DefinitionError('limits.invalid', `limits.${field}: ${String(value)} must be a positive integer`);
+    }
+  }
+  for (const field of ['duplicateWindowMs', 'federatedDuplicateWindowMs'] as const) {
+    if (limits[field] < 100) {
+      throw new DefinitionError('limits.invalid', `limits.${field}: ${limits[field]} ms is below the server's minimum of 100 ms`);
     }
   }
   if (limits.storage !== 'file' && limits.storage !== 'memory') {
@@ -193,7 +206,7 @@ export function federatedStream(
       // Records are bounded where they enter (ORIGIN) and re-checked by projectors.
       max_msg_size: -1,
       max_msgs_per_subject: -1,
-      duplicate_window: nanos(l.duplicateWindowMs),
+      duplicate_window: nanos(l.federatedDuplicateWindowMs),
       num_replicas: l.replicas,
       allow_rollup_hdrs: false,
       deny_delete: false,

@@ -96,6 +96,7 @@ describe('definitionsFor', () => {
     const [origin, federated] = defs as [StreamDefinition, StreamDefinition];
     expect(origin.config.max_bytes).toBe(1 << 20);
     expect(federated.config.max_bytes).toBe(1 << 22);
-    expect(federated.config.duplicate_window).toBe(DEFAULT_STREAM_LIMITS.duplicateWindowMs * 1e6);
+    expect(origin.config.duplicate_window).toBe(DEFAULT_STREAM_LIMITS.duplicateWindowMs * 1e6);
+    expect(federated.config.duplicate_window).toBe(100 * 1e6);
   });
 });

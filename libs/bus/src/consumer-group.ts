@@ -14,6 +14,7 @@
  * the rest of the group keeps working (see DESIGN.md on `max_ack_pending`).
  */
 import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { ClosedConnectionError } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { parseRecordMsgId } from '@dmf/streams';
 import { ConsumerGroupError, PermanentError } from './errors.ts';
@@ -218,6 +219,10 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
         for await (const m of messages) dispatch(m);
       } catch (error) {
         if (closing) break;
+        if (error instanceof ClosedConnectionError) {
+          log.error('connection closed under the consumer group; it stops pulling (close the group before the connection)');
+          break;
+        }
         log.warn({ err: error }, 'pull failed; pulling again shortly');
         await new Promise((resolve) => setTimeout(resolve, Math.min(pullExpiresMs, 1000)));
       }

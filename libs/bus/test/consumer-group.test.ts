@@ -157,6 +157,18 @@ describe('consumer group (one process)', () => {
     expect(startedAfterClose).toBe(0);
   });
 
+  it('stops pulling when its connection is closed under it, and close() still returns', async () => {
+    await setup('g-conn', 3);
+    const own = await connect({ servers: server.url });
+    let handled = 0;
+    const g = createConsumerGroup({ js: jetstream(own), stream: 'FEDERATED_g-conn', consumer: 'work', handler: async () => void handled++, logger, pullExpiresMs: 1000 });
+    await g.start();
+    await waitFor(() => g.stats().acked === 3, { timeoutMs: 5000, description: '3 acks' });
+    await own.close();
+    await g.close();
+    expect(handled).toBe(3);
+  });
+
   it('refuses to start on a consumer that does not exist', async () => {
     await setup('g-none', 0);
     const g = createConsumerGroup({ js, stream: 'FEDERATED_g-none', consumer: 'nope', handler: async () => {}, logger });
