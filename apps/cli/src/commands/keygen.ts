@@ -15,8 +15,8 @@ export function registerKeygen(program: Command): void {
       try {
         await writeKeyFile(options.out, key, { overwrite: options.force });
       } catch (cause) {
-        const code = (cause as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') throw new CliError(`${options.out} exists; pass --force to overwrite it`, EXIT.failed, { cause });
+        const code = (cause as { code?: string }).code;
+        if (code === 'keyfile.exists' || code === 'EEXIST') throw new CliError(`${options.out} exists; pass --force to overwrite it`, EXIT.failed, { cause });
         throw new CliError(`cannot write ${options.out}: ${(cause as Error).message}`, EXIT.failed, { cause });
       }
       printResult(options.json, { did: key.did, file: options.out }, key.did);

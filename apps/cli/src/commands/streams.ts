@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { applyDefinitions, ReconcileError, type ApplyReportEntry } from '@dmf/bus';
-import { definitionsFor, DefinitionError } from '@dmf/streams';
+import type { ApplyReportEntry } from '@dmf/bus';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { connectJetStream } from '../nats-connection.ts';
 import { loadUpConfig } from '../up/config.ts';
 
 interface ApplyOptions {
@@ -37,6 +35,10 @@ export function registerStreams(program: Command): void {
       if (!config.natsUrl) {
         throw new CliError('no NATS server given: pass --nats-url or set DMF_NATS_URL (`dmf up` applies the streams itself)', EXIT.usage);
       }
+      // Loaded on use, so that commands without NATS start fast.
+      const { applyDefinitions, ReconcileError } = await import('@dmf/bus');
+      const { definitionsFor, DefinitionError } = await import('@dmf/streams');
+      const { connectJetStream } = await import('../nats-connection.ts');
       let definitions;
       try {
         definitions = definitionsFor({ operator: config.operator, peers: config.peers });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.ts';
 import { loadUpConfig, type UpFlags } from '../up/config.ts';
-import { runNode } from '../up/run-node.ts';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -26,6 +25,8 @@ export function registerUp(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env DMF_LOG_LEVEL; default info)')
     .action(async (flags: UpFlags) => {
       const config = loadUpConfig(flags, process.env, process.cwd());
+      // Loaded on use: the node's dependencies (Fastify, NATS, Redis) would slow every other command.
+      const { runNode } = await import('../up/run-node.ts');
       const node = await runNode(config, (line) => process.stdout.write(`${line}\n`));
       await new Promise<void>((resolve) => {
         let stopping = false;

@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { request } from 'node:https';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyDocument } from '@dmf/protocol';
+import { freePort } from '@dmf/servers';
+import { makeTempDir, removeDir, waitFor } from '@dmf/testing';
+import { DMF_BIN, runDmf } from './run-dmf.ts';
+
+interface RunningUp {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Environment without any DMF_* a developer may have set. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DMF_')));
+}
+
+async function startUp(dataDir: string, port: number): Promise<RunningUp> {
+  const child = spawn(process.execPath, [DMF_BIN, 'up', '--data', dataDir, '--port', String(port), '--log-level', 'warn'], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`dmf up exited ${child.exitCode}: ${stderr}`);
+      return /^ready https:\/\/\S+$/m.test(stdout);
+    },
+    { timeoutMs: 30_000, description: `dmf up to print ready (stderr so far: ${stderr})` },
+  );
+  return { child, output: () => stdout, exited };
+}
+
+function httpsGet(url: string, ca: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, headers, minVersion: 'TLSv1.3' }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+function portRefuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+/** The embedded servers' ports, from the banner lines `nats nats://127.0.0.1:P` and `redis redis://127.0.0.1:P`. */
+function embeddedPorts(output: string): number[] {
+  return [...output.matchAll(/^ {2}(?:nats|redis) +\w+:\/\/127\.0\.0\.1:(\d+)/gm)].map((m) => Number(m[1]));
+}
+
+describe('dmf up (embedded)', () => {
+  let dataDir: string;
+  let port: number;
+
+  beforeAll(async () => {
+    dataDir = await makeTempDir('up');
+    port = await freePort();
+  });
+  afterAll(async () => {
+    await removeDir(dataDir);
+  });
+
+  it('starts everything, serves HTTPS with TLS 1.3, stops on SIGINT, and resumes with the same data', async () => {
+    const first = await startUp(dataDir, port);
+    const banner = first.output();
+    const url = /^ready (https:\/\/\S+)$/m.exec(banner)?.[1];
+    expect(url).toBe(`https://127.0.0.1:${port}`);
+    const did = /node (did:key:z6Mk\S+)/.exec(banner)?.[1];
+    expect(did).toBeDefined();
+    expect(banner).toMatch(/new node key and TLS certificate/);
+    expect(banner).toMatch(/created ORIGIN_local/);
+    const ports = embeddedPorts(banner);
+    expect(ports).toHaveLength(2);
+
+    const ca = await readFile(join(dataDir, 'tls', 'ca.pem'), 'utf8');
+    const openapi = await httpsGet(`${url}/openapi.json`, ca);
+    expect(openapi.status).toBe(200);
+    const document = JSON.parse(openapi.body) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths)).toContain('/.well-known/dmf/node');
+
+    const manifestResponse = await httpsGet(`${url}/.well-known/dmf/node`, ca, { cookie: 'session=abc' });
+    expect(manifestResponse.headers['set-cookie']).toBeUndefined();
+    const manifest = JSON.parse(manifestResponse.body) as Record<string, unknown>;
+    const verified = verifyDocument(manifest);
+    expect(verified.kind).toBe('node_manifest');
+    expect(verified.signer).toBe(did);
+    expect((await stat(join(dataDir, 'keys', 'node.key'))).mode & 0o777).toBe(0o600);
+
+    const stopAsked = Date.now();
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(Date.now() - stopAsked).toBeLessThan(10_000);
+    expect(first.output()).toMatch(/^stopped$/m);
+    for (const p of [port, ...ports]) expect(await portRefuses(p)).toBe(true);
+
+    const second = await startUp(dataDir, port);
+    try {
+      expect(second.output()).toContain(`node ${did}`);
+      expect(second.output()).not.toMatch(/new node key/);
+      expect(second.output()).toMatch(/all unchanged/);
+      const again = JSON.parse((await httpsGet(`${url}/.well-known/dmf/node`, ca)).body) as Record<string, unknown>;
+      expect(again.seq).toBe(manifest.seq); // same content, not near expiry: the same signed version
+      expect(again.signature).toBe(manifest.signature);
+    } finally {
+      second.child.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+    }
+  });
+
+  it('reports a busy port in one line, exit 1, and leaves no server behind', async () => {
+    const blocker = createServer();
+    const busy = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(busy, '127.0.0.1', resolve));
+    const dir = await makeTempDir('up-busy');
+    try {
+      const result = await runDmf(['up', '--data', dir, '--port', String(busy), '--log-level', 'silent'], { env: cleanEnv() });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`dmf: cannot listen on 127.0.0.1:${busy}: the port is in use (choose another with --port)\n`);
+      const natsLog = await readFile(join(dir, 'nats', 'nats-server.log'), 'utf8');
+      expect(natsLog).toMatch(/Server Exiting|Initiating Shutdown/);
+    } finally {
+      blocker.close();
+      await removeDir(dir);
+    }
+  });
+
+  it('rejects bad configuration naming the field, before starting anything', async () => {
+    const result = await runDmf(['up', '--port', '99999'], { env: cleanEnv() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('dmf: --port: "99999" is not a TCP port (1-65535)\n');
+    const env = await runDmf(['up'], { env: { ...cleanEnv(), DMF_OPERATOR: 'Bad Name' } });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/^dmf: DMF_OPERATOR: "Bad Name" must be/);
+  });
+});
