@@ -36,7 +36,11 @@ export function nanos(ms: number): number {
 
 /** Sizes and windows of the ORIGIN and FEDERATED streams. */
 export interface StreamLimits {
-  /** Largest message ORIGIN accepts, headers (Nats-Msg-Id) included. Default 64 KiB. */
+  /**
+   * Largest message ORIGIN accepts, headers (Nats-Msg-Id) included. Default 513 KiB:
+   * the largest document @dmf/protocol accepts (512 KiB, a content manifest of 4,096
+   * chunks) plus 1 KiB for headers, so that every valid record can be published.
+   */
   maxRecordBytes: number;
   /** Size of `ORIGIN_<op>`; full → publishes are refused, never old records dropped. Default 1 GiB. */
   originMaxBytes: number;
@@ -58,7 +62,7 @@ export interface StreamLimits {
 }
 
 export const DEFAULT_STREAM_LIMITS: Readonly<StreamLimits> = Object.freeze({
-  maxRecordBytes: 64 * KiB,
+  maxRecordBytes: 513 * KiB,
   originMaxBytes: 1 * GiB,
   federatedMaxBytes: 4 * GiB,
   duplicateWindowMs: 2 * 60_000,

@@ -19,7 +19,7 @@ describe('ORIGIN stream', () => {
     expect(def.config.discard).toBe('new');
     expect(def.config.max_age).toBe(0);
     expect(def.config.allow_rollup_hdrs).toBe(false);
-    expect(def.config.max_msg_size).toBe(64 * 1024);
+    expect(def.config.max_msg_size).toBe(513 * 1024);
     expect(def.config.duplicate_window).toBe(120_000_000_000);
   });
 

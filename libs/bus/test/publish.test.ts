@@ -4,7 +4,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { startNatsServer, type NatsServerHandle } from '@dmf/testing';
 import { applyDefinitions, PublishError, publishRecord, publishRecords } from '@dmf/bus';
-import { originStream } from '@dmf/streams';
+import { MAX_DOCUMENT_BYTES } from '@dmf/protocol';
+import { DEFAULT_STREAM_LIMITS, originStream } from '@dmf/streams';
 import { signedManifest, signedManifests } from './fixtures/records.ts';
 
 let server: NatsServerHandle;
@@ -104,5 +105,12 @@ describe('publishRecords', () => {
     expect(error).toBeInstanceOf(PublishError);
     expect((error as PublishError).index).toBe(3);
     expect((error as Error).message).toMatch(/^records\[3\]: kind/);
+  });
+});
+
+describe('limits', () => {
+  it('let ORIGIN store the largest document the protocol accepts, with its msg-id header', () => {
+    const header = `Nats-Msg-Id: ${'x'.repeat(32)}.${'f'.repeat(64)}\r\n`.length + 'NATS/1.0\r\n\r\n'.length;
+    expect(DEFAULT_STREAM_LIMITS.maxRecordBytes).toBeGreaterThanOrEqual(MAX_DOCUMENT_BYTES + header);
   });
 });
