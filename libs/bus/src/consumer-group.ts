@@ -33,6 +33,12 @@ export interface GroupMessage {
   streamSequence: number;
   /** 1 on first delivery. */
   deliveryCount: number;
+  /**
+   * When the stream the consumer reads stored the message. Projections verify a record
+   * as of this time, so that replaying the log later gives the same result (an expired
+   * manifest was valid when it was accepted).
+   */
+  storedAt: Date;
   /** The raw message, for headers; do not ack it yourself. */
   msg: JsMsg;
 }
@@ -166,6 +172,7 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
       msgIdOperator: parsed?.operator,
       streamSequence: m.info.streamSequence,
       deliveryCount: m.info.deliveryCount,
+      storedAt: new Date(Math.floor(m.info.timestampNanos / 1e6)),
       msg: m,
     };
     try {

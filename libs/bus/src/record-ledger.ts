@@ -42,7 +42,10 @@ export interface RecordLedgerOptions {
   js: JetStreamClient;
   /** The operator whose FEDERATED stream is projected (this node's operator). */
   operator: string;
-  /** Options passed to `verifyBytes` for every record. Default: none. */
+  /**
+   * Options passed to `verifyBytes` for every record. Default: none. `now` is always
+   * the time FEDERATED stored the record (see GroupMessage.storedAt).
+   */
   verify?: VerifyBytesOptions;
   /** Consumer-group tuning (concurrency, batch, retries...). */
   group?: Omit<Partial<ConsumerGroupOptions>, 'js' | 'stream' | 'consumer' | 'handler' | 'logger'>;
@@ -81,7 +84,8 @@ export function createRecordLedger(options: RecordLedgerOptions): RecordLedger {
     if (!address) return { invalid: { origin: 'unknown', reason: 'subject' } };
     let verified: { kind: string; id: string };
     try {
-      verified = verifyBytes(message.data, o.verify);
+      // As of the time the record was stored, so a replay decides as the live run did.
+      verified = verifyBytes(message.data, { ...o.verify, now: message.storedAt });
     } catch (error) {
       if (error instanceof ProtocolError) return { invalid: { origin: address.operator, reason: error.code, detail: error } };
       throw error;

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@dmf/testing';
 import { applyDefinitions, createRecordLedger, ledgerDigest, publishRecord, publishRecords, readLedger, type RecordLedger } from '@dmf/bus';
 import { definitionsFor, originStream, projectionBucketName, RECORD_LEDGER } from '@dmf/streams';
-import { signedManifest, signedManifests } from './fixtures/records.ts';
+import { expiringNodeManifest, signedManifest, signedManifests } from './fixtures/records.ts';
 
 // Two operators on one server (one JetStream domain): FEDERATED_led sources ORIGIN_led
 // and ORIGIN_led2 locally. The cross-domain case is in test/federation-ledger.test.ts.
@@ -63,6 +63,9 @@ describe('record ledger', () => {
     const valid = signedManifests(20, 'ledger');
     const shared = signedManifest('shared');
     const wrongKind = signedManifest('wrong-kind');
+    // Valid when stored, expired by the time of the replay below.
+    const expiring = expiringNodeManifest(1_500);
+    await publishRecord(js, { operator: OP, ...expiring });
     await publishRecords(js, valid.map((r) => ({ operator: OP, ...r })));
     await publishRecord(js, { operator: OP, ...shared });
     await publishRecord(js, { operator: PEER, ...shared });
@@ -71,16 +74,17 @@ describe('record ledger', () => {
 
     const l = ledger();
     await l.start();
-    // 20 valid + shared + wrong kind at led; shared + tampered at led2.
-    await waitFor(() => l.stats().group.acked === 24, { timeoutMs: 10_000, description: '24 messages acked' });
+    // expiring + 20 valid + shared + wrong kind at led; shared + tampered at led2.
+    await waitFor(() => l.stats().group.acked === 25, { timeoutMs: 10_000, description: '25 messages acked' });
     const stats = l.stats();
-    expect(stats).toMatchObject({ projected: 21, duplicates: 1, invalid: 2 });
+    expect(stats).toMatchObject({ projected: 22, duplicates: 1, invalid: 2 });
     expect(stats.invalidByOrigin).toEqual({ [OP]: 1, [PEER]: 1 });
     expect(stats.invalidByReason).toEqual({ 'signature.invalid': 1, kind_mismatch: 1 });
     expect(stats.group.terminated).toBe(0);
 
     const entries = await readLedger(l.kv!);
-    expect(entries.size).toBe(21);
+    expect(entries.size).toBe(22);
+    expect(entries.get(expiring.id)?.kind).toBe('node_manifest');
     // Whichever ORIGIN's copy FEDERATED stored first; the other copy is a duplicate.
     const firstOrigin = entries.get(shared.id)?.first_origin;
     expect([OP, PEER]).toContain(firstOrigin);
@@ -89,14 +93,17 @@ describe('record ledger', () => {
     const live = ledgerDigest(entries);
     await l.close();
 
-    // Reset the projection (drop bucket and consumer) and replay FEDERATED from seq 1.
+    // Reset the projection (drop bucket and consumer) and replay FEDERATED from seq 1,
+    // once the node manifest has expired: the replay must still decide as the live run did.
+    await waitFor(() => Date.now() > expiring.expiresAt + 50, { timeoutMs: 5_000, description: 'the manifest to expire' });
     await jsm.consumers.delete(`FEDERATED_${OP}`, RECORD_LEDGER);
     await jsm.streams.delete(`KV_${projectionBucketName(RECORD_LEDGER, OP)}`);
     const report = await applyDefinitions(jsm, definitions());
     expect(report.filter((e) => e.action === 'created').map((e) => e.kind)).toEqual(['kv', 'consumer']);
     const replay = ledger();
     await replay.start();
-    await waitFor(() => replay.stats().group.acked === 24, { timeoutMs: 10_000, description: 'replay acked' });
+    await waitFor(() => replay.stats().group.acked === 25, { timeoutMs: 10_000, description: 'replay acked' });
+    expect(replay.stats()).toMatchObject({ projected: 22, invalid: 2 });
     const replayed = await readLedger(await new Kvm(js).open(projectionBucketName(RECORD_LEDGER, OP)));
     expect(ledgerDigest(replayed)).toBe(live);
     // Replaying the same stream meets the copies in the same order.
