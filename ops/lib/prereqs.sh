@@ -20,6 +20,7 @@ dmf_require_npm_deps() {
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "dmf: installing npm dependencies (npm ci)..." >&2
     npm ci --no-audit --no-fund --loglevel=error || dmf_die "npm ci failed"
+    touch node_modules/.package-lock.json # the marker the check above compares with
   fi
 }
 
