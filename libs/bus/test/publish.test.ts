@@ -7,6 +7,7 @@ import { applyDefinitions, PublishError, publishRecord, publishRecords } from '@
 import { MAX_DOCUMENT_BYTES } from '@dmf/protocol';
 import { DEFAULT_STREAM_LIMITS, originStream } from '@dmf/streams';
 import { signedManifest, signedManifests } from './fixtures/records.ts';
+import { catchError } from './fixtures/catch-error.ts';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -26,14 +27,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function catchError(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('publishRecord', () => {
   it('stores the canonical bytes on dmf.origin.<op>.<kind> with Nats-Msg-Id <op>.<id> and no other header', async () => {

@@ -4,6 +4,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { startNatsServer, type NatsServerHandle } from '@dmf/testing';
 import { applyDefinitions, ReconcileError } from '@dmf/bus';
 import { definitionsFor, originStream, type Definition, type StreamDefinition } from '@dmf/streams';
+import { catchError } from './fixtures/catch-error.ts';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -20,14 +21,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function catchError(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const limits = { originMaxBytes: 64 << 20, federatedMaxBytes: 256 << 20 };
 
