@@ -34,7 +34,10 @@ export class ManagedChild {
     const log = openSync(this.#logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(this.#command, this.#args, { stdio: ['ignore', log, log] });
+      // A process group of its own: Ctrl-C in a terminal signals the whole foreground
+      // group, and the server must not stop before DMF has drained its work into it.
+      // DMF stops it itself, in order (and kills it when DMF exits).
+      child = spawn(this.#command, this.#args, { stdio: ['ignore', log, log], detached: true });
     } finally {
       closeSync(log);
     }
