@@ -4,4 +4,5 @@ export { freePort } from './free-port.ts';
 export { renderNatsConfig, type NatsConfigOptions } from './nats-config.ts';
 export { NatsServer, type NatsServerOptions } from './nats-server.ts';
 export { RedisServer, type RedisServerOptions } from './redis-server.ts';
+export { describeProcess, isAlive, readPidFile, stopStaleServer } from './stale-process.ts';
 export { waitFor, type WaitOptions } from './wait.ts';

@@ -20,6 +20,8 @@ export interface NatsConfigOptions {
   leafRemotes?: readonly string[];
   /** Folder where the server writes its chosen ports (`<exe>_<pid>.ports`). */
   portsFileDir?: string;
+  /** File where the server writes its pid. */
+  pidFile?: string;
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -41,6 +43,7 @@ export function renderNatsConfig(options: NatsConfigOptions): string {
     'max_payload: 1048576',
   ];
   if (options.portsFileDir) lines.push(`ports_file_dir: ${JSON.stringify(options.portsFileDir)}`);
+  if (options.pidFile) lines.push(`pid_file: ${JSON.stringify(options.pidFile)}`);
   if (options.storeDir) {
     const domain = options.domain ? `, domain: ${options.domain}` : '';
     lines.push(`jetstream { store_dir: ${JSON.stringify(options.storeDir)}${domain} }`);

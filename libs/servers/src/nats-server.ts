@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ManagedChild } from './child-process.ts';
 import { requireBinary } from './binaries.ts';
 import { renderNatsConfig } from './nats-config.ts';
+import { stopStaleServer } from './stale-process.ts';
 import { waitFor } from './wait.ts';
 
 export interface NatsServerOptions {
@@ -78,6 +79,12 @@ export class NatsServer {
   get logFile(): string {
     return join(this.#options.dir, 'nats-server.log');
   }
+  get pidFile(): string {
+    return join(this.#options.dir, 'nats-server.pid');
+  }
+  get configFile(): string {
+    return join(this.#options.dir, 'nats-server.conf');
+  }
   get running(): boolean {
     return this.#child?.running ?? false;
   }
@@ -100,6 +107,8 @@ export class NatsServer {
     const o = this.#options;
     const portsDir = join(o.dir, 'ports');
     await mkdir(portsDir, { recursive: true });
+    const configFile = this.configFile;
+    await stopStaleServer(this.pidFile, ({ cmdline }) => cmdline.includes(configFile));
     const config = renderNatsConfig({
       name: o.name,
       host: o.host,
@@ -110,8 +119,8 @@ export class NatsServer {
       leafListenPort: o.leafListen ? (this.#ports?.leafPort ?? -1) : undefined,
       leafRemotes: o.leafRemotes,
       portsFileDir: portsDir,
+      pidFile: this.pidFile,
     });
-    const configFile = join(o.dir, 'nats-server.conf');
     await writeFile(configFile, config);
     const child = new ManagedChild(o.binary ?? requireBinary('nats-server'), ['-c', configFile], this.logFile);
     this.#child = child;

@@ -1,10 +1,11 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ManagedChild } from './child-process.ts';
 import { requireBinary } from './binaries.ts';
 import { ServerProcessError } from './errors.ts';
 import { freePort } from './free-port.ts';
+import { stopStaleServer } from './stale-process.ts';
 import { waitFor } from './wait.ts';
 
 export interface RedisServerOptions {
@@ -52,6 +53,9 @@ export class RedisServer {
   get logFile(): string {
     return join(this.#options.dir, 'redis-server.log');
   }
+  get pidFile(): string {
+    return join(this.#options.dir, 'redis-server.pid');
+  }
   get running(): boolean {
     return this.#child?.running ?? false;
   }
@@ -59,6 +63,9 @@ export class RedisServer {
   async start(): Promise<void> {
     if (this.running) return;
     await mkdir(this.#options.dir, { recursive: true });
+    // redis-server runs in its --dir, which is how a leftover one is recognised.
+    const dir = await realpath(this.#options.dir);
+    await stopStaleServer(this.pidFile, ({ cmdline, cwd }) => cmdline.includes('redis-server') && cwd === dir);
     const fixed = this.#port ?? (this.#options.port || undefined);
     // A free port can be taken between our probe and redis binding it: try a few.
     for (let attempt = 1; ; attempt++) {
@@ -91,6 +98,7 @@ export class RedisServer {
       '--appendonly', o.persistent ? 'yes' : 'no',
       '--protected-mode', 'yes',
       '--daemonize', 'no',
+      '--pidfile', this.pidFile,
     ];
     const child = new ManagedChild(o.binary ?? requireBinary('redis-server'), args, this.logFile);
     this.#child = child;
