@@ -3,21 +3,31 @@ import { CliError, EXIT } from './exit-codes.ts';
 
 /**
  * Input bytes → a JSON object, under the protocol's value rules. Bytes that are not
- * JSON at all are unreadable input (exit 2); JSON that breaks a protocol rule
- * (duplicate key, non-integer number, ...) is an invalid document (exit 1).
+ * JSON at all are unreadable input (CliError, exit 2); JSON that breaks a protocol rule
+ * (duplicate key, non-integer number, not an object...) throws the ProtocolError, an
+ * invalid document (exit 1 through protocolFailure).
  */
 export function parseDocumentInput(bytes: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
     value = parseJson(bytes);
   } catch (error) {
-    if (error instanceof ProtocolError && error.code !== 'json.syntax') throw protocolFailure(error);
+    if (error instanceof ProtocolError && error.code !== 'json.syntax' && error.code !== 'json.encoding') throw error;
     throw new CliError(`input is not JSON: ${(error as Error).message}`, EXIT.usage, { cause: error });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CliError('invalid: document: must be a JSON object', EXIT.failed);
+    throw new ProtocolError('document.not_object', 'a signed document must be a JSON object', { path: '$' });
   }
   return value as Record<string, unknown>;
+}
+
+/** parseDocumentInput for commands that only need the object: rule failures exit 1. */
+export function readDocument(bytes: Uint8Array): Record<string, unknown> {
+  try {
+    return parseDocumentInput(bytes);
+  } catch (error) {
+    throw protocolFailure(error);
+  }
 }
 
 /** A protocol rule failure as the one line `invalid <rule>: <path>: <reason>` (exit 1). */

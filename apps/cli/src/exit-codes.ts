@@ -6,6 +6,8 @@ export const EXIT = {
   failed: 1,
   /** Usage error or unreadable input. */
   usage: 2,
+  /** A bug in dmf, not the user's mistake (sysexits' EX_SOFTWARE); never 1, which `verify` reserves for "invalid". */
+  internal: 70,
 } as const;
 
 /** A failure that ends a command with a one-line message and an exit status. */

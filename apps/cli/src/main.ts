@@ -45,6 +45,6 @@ export async function run(argv: readonly string[]): Promise<number> {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`dmf: internal error: ${message}\n`);
     if (process.env.DMF_DEBUG) console.error(error);
-    return EXIT.failed;
+    return EXIT.internal;
   }
 }

@@ -1,14 +1,12 @@
+import { isTimestamp } from '@dmf/protocol';
 import { CliError, EXIT } from './exit-codes.ts';
-
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** An RFC 3339 UTC time with milliseconds, as PROTOCOL.md section 3 requires. */
 export function parseTimestamp(flag: string, raw: string): Date {
-  const date = new Date(raw);
-  if (!TIMESTAMP.test(raw) || Number.isNaN(date.getTime()) || date.toISOString() !== raw) {
+  if (!isTimestamp(raw)) {
     throw new CliError(`${flag}: ${JSON.stringify(raw)} is not an RFC 3339 UTC time like 2026-11-28T17:00:00.000Z`, EXIT.usage);
   }
-  return date;
+  return new Date(raw);
 }
 
 export function parseSeq(flag: string, raw: string): number {

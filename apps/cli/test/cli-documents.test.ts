@@ -120,10 +120,39 @@ describe('dmf sign, verify and id', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('names the path of a duplicate key in raw input', async () => {
-    const result = await runDmf(['verify'], { input: '{"kind":"content_manifest","kind":"node_report"}' });
+  it('names the path of a duplicate key in raw input, also in --json', async () => {
+    const input = '{"kind":"content_manifest","kind":"node_report"}';
+    const result = await runDmf(['verify'], { input });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('dmf: invalid json.duplicate_key: $.kind: member "kind" appears more than once\n');
+    const json = await runDmf(['verify', '--json'], { input });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, rule: 'json.duplicate_key', path: '$.kind' });
+    const array = await runDmf(['verify', '--json'], { input: '[1]' });
+    expect(JSON.parse(array.stdout)).toMatchObject({ valid: false, rule: 'document.not_object', path: '$' });
+  });
+
+  it('re-signs an expiring document with a fresh validity', async () => {
+    const nodeKey = join(dir, 'renew.key');
+    const nodeDid = (await runDmf(['keygen', '--out', nodeKey])).stdout.trim();
+    const manifest = {
+      kind: 'node_manifest',
+      node_id: nodeDid,
+      services: ['metadata'],
+      capabilities: { region: 'eu-west' },
+      public_key: nodeDid,
+      mirrors: [],
+      version: '1.0.0',
+    };
+    const first = await runDmf(['sign', '--key', nodeKey, '--issued-at', '2026-01-01T00:00:00.000Z', '--expires-in', '1d'], {
+      input: JSON.stringify(manifest),
+    });
+    expect(JSON.parse(first.stdout).expires_at).toBe('2026-01-02T00:00:00.000Z');
+    const again = await runDmf(['sign', '--key', nodeKey, '--seq', '2'], { input: first.stdout });
+    expect(again.stderr).toBe('');
+    const renewed = JSON.parse(again.stdout) as { issued_at: string; expires_at: string; seq: number };
+    expect(renewed.seq).toBe(2);
+    expect(Date.parse(renewed.expires_at) - Date.parse(renewed.issued_at)).toBe(7 * 86_400_000);
   });
 
   it.each([

@@ -39,7 +39,7 @@ describe('dmf streams apply', () => {
 
     const badPeer = await runDmf(['streams', 'apply', '--nats-url', server.url, '--peer', 'Not Valid'], { env: env() });
     expect(badPeer.code).toBe(2);
-    expect(badPeer.stderr).toMatch(/^dmf: --peer: "Not Valid" must be/);
+    expect(badPeer.stderr).toMatch(/^dmf: --peer: "Not Valid" is not an operator token/);
 
     const down = await runDmf(['streams', 'apply', '--nats-url', 'nats://127.0.0.1:1'], { env: env() });
     expect(down.code).toBe(1);

@@ -9,6 +9,8 @@ describe('loadUpConfig', () => {
       host: '127.0.0.1',
       port: 8443,
       operator: 'local',
+      domain: 'local',
+      region: 'unspecified',
       natsUrl: undefined,
       redisUrl: undefined,
       peers: [],
@@ -19,7 +21,7 @@ describe('loadUpConfig', () => {
 
   it('lets flags win over the environment', () => {
     const config = loadUpConfig(
-      { port: '9443', operator: 'opb', peer: ['opa', 'opc@dom-c'] },
+      { port: '9443', operator: 'opb', peer: ['opa', 'opc@dom_C'] },
       { DMF_PORT: '1234', DMF_OPERATOR: 'zzz', DMF_PEERS: 'x', DMF_NATS_URL: 'nats://127.0.0.1:4222' },
       '/',
     );
@@ -27,15 +29,19 @@ describe('loadUpConfig', () => {
     expect(config.operator).toBe('opb');
     expect(config.peers).toEqual([
       { operator: 'opa', domain: 'opa' },
-      { operator: 'opc', domain: 'dom-c' },
+      { operator: 'opc', domain: 'dom_C' },
     ]);
     expect(config.natsUrl).toBe('nats://127.0.0.1:4222');
+    expect(config.domain).toBe('opb');
+    expect(loadUpConfig({}, { DMF_DOMAIN: 'federation-a' }, '/').domain).toBe('federation-a');
   });
 
   it.each([
     [{ port: '70000' }, {}, /--port: "70000" is not a TCP port/],
     [{}, { DMF_PORT: 'http' }, /DMF_PORT: "http" is not a TCP port/],
-    [{ operator: 'Op A' }, {}, /--operator: "Op A" must be 1-32 of a-z/],
+    [{ operator: 'Op A' }, {}, /--operator: "Op A" is not an operator token/],
+    [{ domain: 'a.b' }, {}, /--domain: "a.b" is not a JetStream domain/],
+    [{ region: 'eu west' }, {}, /--region: "eu west" must be 1-64 of/],
     [{ peer: ['opa@b@c'] }, {}, /--peer: "opa@b@c" must be OPERATOR or OPERATOR@DOMAIN/],
     [{ peer: ['local'] }, {}, /cannot be its own peer/],
     [{ natsUrl: 'http://x' }, {}, /NATS URL: "http:\/\/x" must use nats: or tls:/],

@@ -5,7 +5,7 @@ import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyDocument } from '@dmf/protocol';
-import { freePort } from '@dmf/servers';
+import { freePort, isAlive, readPidFile } from '@dmf/servers';
 import { makeTempDir, removeDir, waitFor } from '@dmf/testing';
 import { DMF_BIN, runDmf } from './run-dmf.ts';
 
@@ -20,11 +20,17 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DMF_')));
 }
 
-async function startUp(dataDir: string, port: number): Promise<RunningUp> {
-  const child = spawn(process.execPath, [DMF_BIN, 'up', '--data', dataDir, '--port', String(port), '--log-level', 'warn'], {
+function spawnUp(dataDir: string, port: number, extra: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [DMF_BIN, 'up', '--data', dataDir, '--port', String(port), '--log-level', 'warn', ...extra], {
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.push(child);
+  return child;
+}
+
+async function startUp(dataDir: string, port: number): Promise<RunningUp> {
+  const child = spawnUp(dataDir, port);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -67,6 +73,12 @@ function portRefuses(port: number): Promise<boolean> {
 function embeddedPorts(output: string): number[] {
   return [...output.matchAll(/^ {2}(?:nats|redis) +\w+:\/\/127\.0\.0\.1:(\d+)/gm)].map((m) => Number(m[1]));
 }
+
+/** Every dmf up a test started; killed after the tests so a failed expectation leaves nothing running. */
+const started: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+});
 
 describe('dmf up (embedded)', () => {
   let dataDir: string;
@@ -139,8 +151,55 @@ describe('dmf up (embedded)', () => {
       expect(result.stderr).toBe(`dmf: cannot listen on 127.0.0.1:${busy}: the port is in use (choose another with --port)\n`);
       const natsLog = await readFile(join(dir, 'nats', 'nats-server.log'), 'utf8');
       expect(natsLog).toMatch(/Server Exiting|Initiating Shutdown/);
+      expect(await readPidFile(join(dir, 'redis', 'redis-server.pid')).then((pid) => pid !== undefined && isAlive(pid))).toBe(false);
     } finally {
       blocker.close();
+      await removeDir(dir);
+    }
+  });
+
+  it('stops the servers it had launched when interrupted while starting', async () => {
+    const dir = await makeTempDir('up-interrupted');
+    try {
+      const child = spawnUp(dir, await freePort());
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      // Interrupt as soon as nats-server runs, well before `ready`.
+      const natsPid = await waitFor(async () => {
+        const pid = await readPidFile(join(dir, 'nats', 'nats-server.pid'));
+        return pid !== undefined && isAlive(pid) ? pid : undefined;
+      }, { timeoutMs: 20_000, description: 'embedded nats-server to run' });
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(isAlive(natsPid)).toBe(false);
+      const redisPid = await readPidFile(join(dir, 'redis', 'redis-server.pid'));
+      expect(redisPid === undefined || !isAlive(redisPid)).toBe(true);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
+  it('refuses a second dmf up on the same data folder, and prints JSON lines with --json', async () => {
+    const dir = await makeTempDir('up-twice');
+    try {
+      const child = spawnUp(dir, await freePort(), ['--json']);
+      let stdout = '';
+      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const ready = await waitFor(() => {
+        const line = stdout.split('\n').find((l) => l.includes('"event":"ready"'));
+        return line ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+      }, { timeoutMs: 30_000, description: 'the ready JSON line' });
+      expect(ready).toMatchObject({ event: 'ready', operator: 'local', domain: 'local', dataDir: dir });
+      expect(ready.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+
+      const second = await runDmf(['up', '--data', dir, '--port', String(await freePort())], { env: cleanEnv() });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toBe(`dmf: another dmf up (pid ${child.pid}) is using ${dir}; stop it first, or choose another --data folder\n`);
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stdout.trim().split('\n').at(-1)).toBe('{"event":"stopped"}');
+    } finally {
       await removeDir(dir);
     }
   });
@@ -151,6 +210,9 @@ describe('dmf up (embedded)', () => {
     expect(result.stderr).toBe('dmf: --port: "99999" is not a TCP port (1-65535)\n');
     const env = await runDmf(['up'], { env: { ...cleanEnv(), DMF_OPERATOR: 'Bad Name' } });
     expect(env.code).toBe(2);
-    expect(env.stderr).toMatch(/^dmf: DMF_OPERATOR: "Bad Name" must be/);
+    expect(env.stderr).toMatch(/^dmf: DMF_OPERATOR: "Bad Name" is not an operator token/);
+    const region = await runDmf(['up', '--region', 'eu west'], { env: cleanEnv() });
+    expect(region.code).toBe(2);
+    expect(region.stderr).toMatch(/^dmf: --region: "eu west" must be/);
   });
 });

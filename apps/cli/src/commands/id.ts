@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { recordId } from '@dmf/protocol';
 import { readInput } from '../input.ts';
-import { parseDocumentInput, protocolFailure } from '../documents.ts';
+import { protocolFailure, readDocument } from '../documents.ts';
 import { printResult } from '../output.ts';
 
 export function registerId(program: Command): void {
@@ -11,7 +11,7 @@ export function registerId(program: Command): void {
     .argument('[input]', 'the JSON document; - or nothing for stdin')
     .option('--json', 'print {"id"} as JSON', false)
     .action(async (input: string | undefined, options: { json: boolean }) => {
-      const document = parseDocumentInput(await readInput(input));
+      const document = readDocument(await readInput(input));
       let id: string;
       try {
         id = recordId(document);

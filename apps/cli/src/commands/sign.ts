@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXPIRING_KINDS, canonicalBytes, readKeyFile, signDocument, type DocumentKind } from '@dmf/protocol';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { readInput } from '../input.ts';
-import { parseDocumentInput, protocolFailure } from '../documents.ts';
+import { protocolFailure, readDocument } from '../documents.ts';
 import { parseDuration, parseTimestamp, parseSeq } from '../values.ts';
 
 interface SignOptions {
@@ -31,17 +31,18 @@ export function registerSign(program: Command): void {
       const expiresIn = parseDuration('--expires-in', options.expiresIn);
       const expiresAt = options.expiresAt === undefined ? undefined : parseTimestamp('--expires-at', options.expiresAt);
       const key = await loadKey(options.key);
-      const document = parseDocumentInput(await readInput(input));
+      const document = readDocument(await readInput(input));
 
       const unsigned: Record<string, unknown> = { ...document, issued_at: issuedAt.toISOString() };
       delete unsigned.signature;
       if (seq !== undefined) unsigned.seq = seq;
       else if (unsigned.seq === undefined) unsigned.seq = 1;
       if (EXPIRING_KINDS.has(unsigned.kind as DocumentKind)) {
+        // An unsigned input's expires_at is the author's; a re-signed document gets a
+        // fresh validity from the new issued_at, as its old expiry no longer fits.
+        const keepGiven = unsigned.expires_at !== undefined && document.signature === undefined;
         if (expiresAt) unsigned.expires_at = expiresAt.toISOString();
-        else if (unsigned.expires_at === undefined) {
-          unsigned.expires_at = new Date(issuedAt.getTime() + expiresIn).toISOString();
-        }
+        else if (!keepGiven) unsigned.expires_at = new Date(issuedAt.getTime() + expiresIn).toISOString();
       }
       let signed: Record<string, unknown>;
       try {

@@ -2,16 +2,14 @@ import type { Command } from 'commander';
 import type { ApplyReportEntry } from '@dmf/bus';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { loadUpConfig } from '../up/config.ts';
+import { collect } from '../options.ts';
 
 interface ApplyOptions {
   natsUrl?: string;
   operator?: string;
+  domain?: string;
   peer?: string[];
   json: boolean;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 export function registerStreams(program: Command): void {
@@ -24,11 +22,12 @@ export function registerStreams(program: Command): void {
     )
     .option('--nats-url <url>', 'NATS server of this operator (env DMF_NATS_URL)')
     .option('--operator <token>', 'this operator\'s token (env DMF_OPERATOR; default local)')
+    .option('--domain <name>', 'this operator\'s JetStream domain (env DMF_DOMAIN; default: the operator token)')
     .option('--peer <op[@domain]>', 'a peer whose ORIGIN stream FEDERATED sources; repeatable (env DMF_PEERS)', collect)
     .option('--json', 'print the report as a JSON array', false)
     .action(async (options: ApplyOptions) => {
       const config = loadUpConfig(
-        { natsUrl: options.natsUrl, operator: options.operator, peer: options.peer },
+        { natsUrl: options.natsUrl, operator: options.operator, domain: options.domain, peer: options.peer },
         process.env,
         process.cwd(),
       );
@@ -41,7 +40,7 @@ export function registerStreams(program: Command): void {
       const { connectJetStream } = await import('../nats-connection.ts');
       let definitions;
       try {
-        definitions = definitionsFor({ operator: config.operator, peers: config.peers });
+        definitions = definitionsFor({ operator: config.operator, domain: config.domain, peers: config.peers });
       } catch (error) {
         if (error instanceof DefinitionError) throw new CliError(error.message, EXIT.usage, { cause: error });
         throw error;

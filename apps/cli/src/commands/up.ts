@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.ts';
+import { collect } from '../options.ts';
 import { loadUpConfig, type UpFlags } from '../up/config.ts';
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export function registerUp(program: Command): void {
   program
@@ -17,33 +16,44 @@ export function registerUp(program: Command): void {
     .option('--host <address>', 'HTTPS interface (env DMF_HOST; default 127.0.0.1)')
     .option('--port <n>', 'HTTPS port (env DMF_PORT; default 8443)')
     .option('--operator <token>', 'operator token (env DMF_OPERATOR; default local)')
+    .option('--domain <name>', 'JetStream domain of this operator (env DMF_DOMAIN; default: the operator token)')
     .option('--region <name>', 'region in the node manifest (env DMF_REGION; default unspecified)')
     .option('--nats-url <url>', 'use this NATS instead of launching one (env DMF_NATS_URL)')
     .option('--redis-url <url>', 'use this Redis instead of launching one (env DMF_REDIS_URL)')
     .option('--leaf-remote <url>', 'federation hub the embedded nats-server joins as a leaf; repeatable (env DMF_LEAF_REMOTES)', collect)
     .option('--peer <op[@domain]>', 'peer whose ORIGIN stream FEDERATED sources; repeatable (env DMF_PEERS)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env DMF_LOG_LEVEL; default info)')
-    .action(async (flags: UpFlags) => {
+    .option('--json', 'print {"event":"ready",...} and {"event":"stopped"} as JSON lines instead of the banner', false)
+    .action(async (flags: UpFlags & { json: boolean }) => {
       const config = loadUpConfig(flags, process.env, process.cwd());
+      const say = (line: string) => {
+        if (!flags.json) process.stdout.write(`${line}\n`);
+      };
+      // Listen for a stop before starting anything, so Ctrl-C during start-up also
+      // stops the servers already launched (they run in process groups of their own).
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stop.signal.aborted) {
+          process.stderr.write(`dmf: ${signal} again, exiting without waiting\n`);
+          process.exit(EXIT.failed);
+        }
+        say(`stopping (${signal})...`);
+        stop.abort();
+      };
+      for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+
       // Loaded on use: the node's dependencies (Fastify, NATS, Redis) would slow every other command.
       const { runNode } = await import('../up/run-node.ts');
-      const node = await runNode(config, (line) => process.stdout.write(`${line}\n`));
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: NodeJS.Signals) => {
-          if (stopping) {
-            process.stderr.write(`dmf: ${signal} again, exiting without waiting\n`);
-            process.exit(EXIT.failed);
-          }
-          stopping = true;
-          process.stdout.write(`stopping (${signal})...\n`);
-          void node.close().then((failed) => {
-            process.stdout.write(failed.length ? `stopped; could not close: ${failed.join(', ')}\n` : 'stopped\n');
-            resolve();
-          });
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      const node = await runNode(config, say, stop.signal);
+      if (node) {
+        if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'ready', ...node.summary })}\n`);
+        if (!stop.signal.aborted) await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
+        const failed = await node.close();
+        say(failed.length ? `stopped; could not close: ${failed.join(', ')}` : 'stopped');
+      } else {
+        say('stopped'); // interrupted while starting; what had started is stopped
+      }
+      if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'stopped' })}\n`);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     });
 }

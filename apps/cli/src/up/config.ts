@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DefinitionError, validateDomain, validateOperator } from '@dmf/streams';
 import { CliError, EXIT } from '../exit-codes.ts';
 
 /**
@@ -13,8 +14,10 @@ export interface UpConfig {
   host: string;
   /** HTTPS port. DMF_PORT, --port. Default 8443. */
   port: number;
-  /** This operator's token: subjects, stream names, msg-ids, JetStream domain. DMF_OPERATOR, --operator. Default `local`. */
+  /** This operator's token: subjects, stream names, msg-ids. DMF_OPERATOR, --operator. Default `local`. */
   operator: string;
+  /** This operator's JetStream domain. DMF_DOMAIN, --domain. Default: the operator token. */
+  domain: string;
   /** Region reported in the node manifest's capabilities. DMF_REGION, --region. Default `unspecified`. */
   region: string;
   /** External NATS; unset = launch nats-server embedded. DMF_NATS_URL, --nats-url. */
@@ -37,6 +40,7 @@ export interface UpFlags {
   host?: string;
   port?: string;
   operator?: string;
+  domain?: string;
   region?: string;
   natsUrl?: string;
   redisUrl?: string;
@@ -45,7 +49,8 @@ export interface UpFlags {
   logLevel?: string;
 }
 
-const OPERATOR = /^[a-z][a-z0-9-]{0,31}$/;
+// The node manifest's `capabilities.region` (libs/protocol's REGION_PATTERN).
+const REGION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function fail(field: string, reason: string): never {
@@ -73,19 +78,28 @@ function parseUrl(field: string, raw: string, schemes: string[]): string {
   return raw;
 }
 
-function parseOperator(field: string, raw: string): string {
-  if (!OPERATOR.test(raw)) fail(field, `${JSON.stringify(raw)} must be 1-32 of a-z, 0-9 and -, starting with a letter`);
-  return raw;
+/** Runs one of @dmf/streams' name validators, turning its error into a usage error. */
+function validName(validate: (value: string, field: string) => string, field: string, raw: string): string {
+  try {
+    return validate(raw, field);
+  } catch (error) {
+    if (error instanceof DefinitionError) throw new CliError(error.message, EXIT.usage, { cause: error });
+    throw error;
+  }
 }
 
 function parsePeer(field: string, raw: string): { operator: string; domain: string } {
   const [operator = '', domain = operator, extra] = raw.split('@');
   if (extra !== undefined) fail(field, `${JSON.stringify(raw)} must be OPERATOR or OPERATOR@DOMAIN`);
-  return { operator: parseOperator(field, operator), domain: parseOperator(field, domain) };
+  return { operator: validName(validateOperator, field, operator), domain: validName(validateDomain, field, domain) };
 }
 
 export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string): UpConfig {
-  const operator = parseOperator(flags.operator ? '--operator' : 'DMF_OPERATOR', flags.operator ?? env.DMF_OPERATOR ?? 'local');
+  const operator = validName(validateOperator, flags.operator ? '--operator' : 'DMF_OPERATOR', flags.operator ?? env.DMF_OPERATOR ?? 'local');
+  const domainRaw = flags.domain ?? env.DMF_DOMAIN;
+  const domain = domainRaw === undefined ? operator : validName(validateDomain, flags.domain ? '--domain' : 'DMF_DOMAIN', domainRaw);
+  const region = flags.region ?? env.DMF_REGION ?? 'unspecified';
+  if (!REGION.test(region)) fail(flags.region ? '--region' : 'DMF_REGION', `${JSON.stringify(region)} must be 1-64 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit`);
   const natsRaw = flags.natsUrl ?? env.DMF_NATS_URL;
   const redisRaw = flags.redisUrl ?? env.DMF_REDIS_URL;
   const level = flags.logLevel ?? env.DMF_LOG_LEVEL ?? 'info';
@@ -102,7 +116,8 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     host: flags.host ?? env.DMF_HOST ?? '127.0.0.1',
     port: parsePort(flags.port ? '--port' : 'DMF_PORT', flags.port ?? env.DMF_PORT ?? '8443'),
     operator,
-    region: flags.region ?? env.DMF_REGION ?? 'unspecified',
+    domain,
+    region,
     natsUrl: natsRaw ? parseUrl('NATS URL', natsRaw, ['nats:', 'tls:']) : undefined,
     redisUrl: redisRaw ? parseUrl('Redis URL', redisRaw, ['redis:', 'rediss:']) : undefined,
     leafRemotes: (flags.leafRemote?.length ? flags.leafRemote : list(env.DMF_LEAF_REMOTES)).map((u) =>

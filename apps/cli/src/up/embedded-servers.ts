@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { NatsServer, RedisServer } from '@dmf/servers';
 import type { Lifecycle } from './lifecycle.ts';
 import type { UpConfig } from './config.ts';
+import { redactUrl } from '../redact-url.ts';
 
 export interface BackingServices {
   natsUrl: string;
@@ -22,16 +23,16 @@ export async function startBackingServices(config: UpConfig, lifecycle: Lifecycl
     const nats = NatsServer.create({
       dir: join(config.dataDir, 'nats'),
       name: config.operator,
-      domain: config.operator,
+      domain: config.domain,
       leafRemotes: config.leafRemotes,
     });
     lifecycle.add('nats-server', () => nats.stop());
     await nats.start();
     natsUrl = nats.url;
     const leaf = config.leafRemotes.length > 0 ? `, leaf of ${config.leafRemotes.join(', ')}` : '';
-    summary.push(`nats       ${nats.url} (embedded, JetStream domain ${config.operator}${leaf}; log ${nats.logFile})`);
+    summary.push(`nats       ${nats.url} (embedded, JetStream domain ${config.domain}${leaf}; log ${nats.logFile})`);
   } else {
-    summary.push(`nats       ${natsUrl} (external)`);
+    summary.push(`nats       ${redactUrl(natsUrl)} (external)`);
   }
   let redisUrl = config.redisUrl;
   if (redisUrl === undefined) {
@@ -41,7 +42,7 @@ export async function startBackingServices(config: UpConfig, lifecycle: Lifecycl
     redisUrl = redis.url;
     summary.push(`redis      ${redis.url} (embedded; log ${redis.logFile})`);
   } else {
-    summary.push(`redis      ${redisUrl} (external)`);
+    summary.push(`redis      ${redactUrl(redisUrl)} (external)`);
   }
   return { natsUrl, redisUrl, summary };
 }

@@ -2,46 +2,76 @@ import { mkdir } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
 import { Redis } from 'ioredis';
 import { jetstream } from '@nats-io/jetstream';
-import { applyDefinitions, createRecordLedger, publishRecord } from '@dmf/bus';
+import { applyDefinitions, createRecordLedger } from '@dmf/bus';
 import { definitionsFor } from '@dmf/streams';
 import { createHttpServer } from '@dmf/http';
-import { canonicalBytes, recordId } from '@dmf/protocol';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { connectJetStream } from '../nats-connection.ts';
+import { redactUrl } from '../redact-url.ts';
 import { DMF_VERSION } from '../version.ts';
 import type { UpConfig } from './config.ts';
+import { lockDataDir } from './data-lock.ts';
 import { startBackingServices } from './embedded-servers.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { loadOrCreateIdentity } from './node-identity.ts';
 import { refreshNodeManifest } from './node-manifest.ts';
+import { publishNodeManifest } from './node-manifest-publisher.ts';
+import { startFailure } from './start-errors.ts';
 import { NODE_MANIFEST_PATH, SERVICE_MANIFESTS_PATH, registerWellKnownRoutes } from './well-known-routes.ts';
 
 export interface RunningNode {
-  url: string;
-  /** Stops everything that was started, in reverse order. */
+  /** What runs where, for `--json`. */
+  summary: NodeSummary;
+  /** Stops everything that was started, in reverse order; resolves with what failed to close. */
   close(): Promise<string[]>;
+}
+
+export interface NodeSummary {
+  url: string;
+  operator: string;
+  domain: string;
+  node: string;
+  dataDir: string;
+  nats: string;
+  redis: string;
+  caFile: string | undefined;
 }
 
 /** How often the node checks whether its manifest needs re-signing before expiry. */
 const MANIFEST_CHECK_MS = 3_600_000;
 
+/** Thrown inside runNode when a stop was asked for while it was still starting. */
+class StartInterrupted extends Error {}
+
 /**
  * Starts a whole DMF node in this process: backing servers (embedded unless URLs are
  * configured), streams, every role that exists, and the HTTPS adapter. Prints what
- * runs where, ending with `ready <url>`. On failure, stops what it had started.
+ * runs where, ending with `ready <url>`. When `stop` is aborted while starting, or a
+ * step fails, it stops what it had started; it returns undefined when interrupted.
  */
-export async function runNode(config: UpConfig, print: (line: string) => void): Promise<RunningNode> {
+export async function runNode(
+  config: UpConfig,
+  print: (line: string) => void,
+  stop: AbortSignal,
+): Promise<RunningNode | undefined> {
   const log: Logger = pino({ level: config.logLevel, base: { operator: config.operator } }, pino.destination(2));
   const lifecycle = new Lifecycle();
+  const checkpoint = () => {
+    if (stop.aborted) throw new StartInterrupted();
+  };
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    lifecycle.add('data folder lock', await lockDataDir(config.dataDir));
     const identity = await loadOrCreateIdentity(config);
+    checkpoint();
     const services = await startBackingServices(config, lifecycle);
+    checkpoint();
 
     const { nc, jsm } = await connectJetStream(services.natsUrl, `dmf node ${config.operator}`);
     lifecycle.add('nats connection', () => nc.drain());
-    const report = await applyDefinitions(jsm, definitionsFor({ operator: config.operator, peers: config.peers }));
+    const report = await applyDefinitions(jsm, definitionsFor({ operator: config.operator, domain: config.domain, peers: config.peers }));
     const js = jetstream(nc);
+    checkpoint();
 
     const redis = new Redis(services.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: false });
     redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
@@ -59,27 +89,24 @@ export async function runNode(config: UpConfig, print: (line: string) => void): 
     const ledger = createRecordLedger({ js, operator: config.operator, logger: log });
     lifecycle.add('record ledger', () => ledger.close());
     await ledger.start();
+    checkpoint();
 
     const manifestContent = {
       // Roles that exist so far: the federation plumbing (log, sourcing, record ledger).
       services: ['federation'],
       region: config.region,
-      jetstreamDomain: config.operator,
+      jetstreamDomain: config.domain,
       mirrors: [] as string[],
       version: DMF_VERSION,
     };
     let nodeManifest = await refreshNodeManifest(config.dataDir, identity.key, manifestContent);
-    const publishManifest = async () => {
-      const bytes = canonicalBytes(nodeManifest);
-      await publishRecord(js, { operator: config.operator, id: recordId(nodeManifest), kind: 'node_manifest', bytes });
-    };
-    await publishManifest();
+    await publishNodeManifest(js, jsm, config.operator, nodeManifest);
     const renew = setInterval(() => {
       void (async () => {
         const next = await refreshNodeManifest(config.dataDir, identity.key, manifestContent);
         if (next !== nodeManifest) {
           nodeManifest = next;
-          await publishManifest();
+          await publishNodeManifest(js, jsm, config.operator, nodeManifest);
           log.info({ seq: next.seq }, 'node manifest re-signed before expiry');
         }
       })().catch((error: unknown) => log.error({ err: (error as Error).message }, 'node manifest renewal failed'));
@@ -101,31 +128,34 @@ export async function runNode(config: UpConfig, print: (line: string) => void): 
       const reason = code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : (cause as Error).message;
       throw new CliError(`cannot listen on ${config.host}:${config.port}: ${reason}`, EXIT.failed, { cause });
     }
+    checkpoint();
 
     const url = `https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
-    const created = report.filter((r) => r.action !== 'unchanged').map((r) => `${r.action} ${r.name}`);
+    const changed = report.filter((r) => r.action !== 'unchanged').map((r) => `${r.action} ${r.name}`);
     print(`DMF ${DMF_VERSION}: operator ${config.operator}, node ${identity.key.did}`);
     print(`  data       ${config.dataDir}${identity.created ? ' (new node key and TLS certificate)' : ''}`);
     for (const line of services.summary) print(`  ${line}`);
-    print(`  streams    ${report.length} definitions applied${created.length ? `: ${created.join(', ')}` : ', all unchanged'}`);
+    print(`  streams    ${report.length} definitions applied${changed.length ? `: ${changed.join(', ')}` : ', all unchanged'}`);
     print(`  roles      record-ledger projector on FEDERATED (${config.peers.length} peer(s))`);
     print(`  https      ${url}${NODE_MANIFEST_PATH}, ${SERVICE_MANIFESTS_PATH}, /openapi.json, /healthz`);
     if (identity.caFile) print(`  tls        self-signed; trust ${identity.caFile} (curl --cacert ${identity.caFile} ${url}/openapi.json)`);
     print(`ready ${url}`);
-    return { url, close: () => lifecycle.close() };
+    return {
+      summary: {
+        url,
+        operator: config.operator,
+        domain: config.domain,
+        node: identity.key.did,
+        dataDir: config.dataDir,
+        nats: redactUrl(services.natsUrl),
+        redis: redactUrl(services.redisUrl),
+        caFile: identity.caFile,
+      },
+      close: () => lifecycle.close(),
+    };
   } catch (error) {
     await lifecycle.close();
-    throw error;
-  }
-}
-
-/** A URL without its password, fit to print. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable URL)';
+    if (error instanceof StartInterrupted) return undefined;
+    throw startFailure(error);
   }
 }
