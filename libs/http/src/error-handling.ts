@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { ErrorFamily } from './error-families.ts';
 import { problemFromError } from './error-mapping.ts';
 import { routePattern } from './logging.ts';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_KINDS, ProblemError } from './problem.ts';
@@ -29,15 +30,18 @@ const MAX_PATH_IN_DETAIL = 200;
 export interface ErrorHandlingOptions {
   /** The server's body limit in bytes, named in 413 details. */
   bodyLimit: number;
+  /** Error families to map, in order (the server's own, then the built-in ones). */
+  errorFamilies: readonly ErrorFamily[];
 }
 
 export const errorHandling = fp(
   async function errorHandling(app: FastifyInstance, options: ErrorHandlingOptions): Promise<void> {
     app.setErrorHandler((error, request, reply) => {
-      const { problem, internal } = problemFromError(error, { bodyLimit: options.bodyLimit });
+      const { problem, internal } = problemFromError(error, { bodyLimit: options.bodyLimit, families: options.errorFamilies });
       if (internal) {
         // The one place an unexpected error is recorded: with its stack, on the server only.
-        request.log.error({ err: error, route: routePattern(request) }, 'request failed');
+        // (The cause is the error itself, or the failure of the family that tried to map it.)
+        request.log.error({ err: problem.cause ?? error, route: routePattern(request) }, 'request failed');
       } else if (problem.status >= 500) {
         request.log.warn({ err: problem, route: routePattern(request) }, 'request answered with a server problem');
       }

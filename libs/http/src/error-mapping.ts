@@ -1,5 +1,8 @@
+import { ErrorFamilyError, problemFromFamilies } from './error-families.ts';
+import type { ErrorFamily } from './error-families.ts';
 import { PROBLEM_KINDS, ProblemError } from './problem.ts';
 import type { FieldError, ProblemKind } from './problem.ts';
+import { protocolErrorFamily } from './protocol-problems.ts';
 
 /**
  * The one place that maps errors to problems. Every error that reaches the server's
@@ -7,6 +10,8 @@ import type { FieldError, ProblemKind } from './problem.ts';
  *
  * Rules:
  * - A {@link ProblemError} is sent as it is.
+ * - An error of a registered family (./error-families.ts; built in: DMF protocol
+ *   errors, ./protocol-problems.ts) gets the problem its family gives it.
  * - Fastify's own client errors (validation, JSON, media type, size, URL) get a DMF
  *   problem kind and a detail that names the field or the limit.
  * - Any other error carrying a 4xx `statusCode` is a client mistake: its status is kept.
@@ -73,10 +78,15 @@ const KIND_BY_STATUS: ReadonlyMap<number, ProblemKind> = new Map(
   ].map((k) => [k.status, k]),
 );
 
+/** The families every server recognises, checked after the server's own `errorFamilies`. */
+export const BUILT_IN_ERROR_FAMILIES: readonly ErrorFamily[] = Object.freeze([protocolErrorFamily]);
+
 /** Options for errors the caller knows more about than the error does. */
 export interface ProblemContext {
   /** The configured body limit, so that a 413 can say it. */
   bodyLimit?: number;
+  /** Error families to check, in order. Default {@link BUILT_IN_ERROR_FAMILIES}. */
+  families?: readonly ErrorFamily[];
 }
 
 /**
@@ -86,6 +96,10 @@ export interface ProblemContext {
 export function problemFromError(error: unknown, context: ProblemContext = {}): { problem: ProblemError; internal: boolean } {
   // A ProblemError is a deliberate answer, even a 5xx one (e.g. 503 while the bus is down).
   if (error instanceof ProblemError) return { problem: error, internal: false };
+
+  const fromFamily = problemFromFamilies(error, context.families ?? BUILT_IN_ERROR_FAMILIES);
+  if (fromFamily instanceof ProblemError) return { problem: fromFamily, internal: false };
+  if (fromFamily instanceof ErrorFamilyError) return { problem: internalProblem(fromFamily), internal: true };
 
   const err = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError;
   const code = typeof err.code === 'string' ? err.code : undefined;
@@ -107,10 +121,12 @@ export function problemFromError(error: unknown, context: ProblemContext = {}): 
     return { problem: fromKind(kind, truncate(message, MAX_DETAIL_LENGTH)), internal: false };
   }
 
-  return {
-    problem: new ProblemError({ ...PROBLEM_KINDS.internalError, detail: INTERNAL_ERROR_DETAIL, cause: error }),
-    internal: true,
-  };
+  return { problem: internalProblem(error), internal: true };
+}
+
+/** A 500 that says nothing; `cause` is what the server logs. */
+function internalProblem(cause: unknown): ProblemError {
+  return new ProblemError({ ...PROBLEM_KINDS.internalError, detail: INTERNAL_ERROR_DETAIL, cause });
 }
 
 function fromKind(kind: ProblemKind, detail: string): ProblemError {
@@ -146,7 +162,15 @@ export function fieldError(part: string, error: AjvLikeError): FieldError {
   return { path, reason };
 }
 
-/** `/chunks/3/cid` → `.chunks[3].cid` (RFC 6901 pointer to a readable path). */
+/**
+ * `/chunks/3/cid` → `.chunks[3].cid` (RFC 6901 pointer to a readable path).
+ *
+ * Written in the same notation as @dmf/protocol's JSON paths (`$.chunks[3]`,
+ * `["odd name"]`), so validation problems and protocol problems read alike; a test
+ * holds the two to it. Not shared with the protocol package: Ajv reports no value with
+ * its pointer (an all-digit token is taken as an index), the path starts at the
+ * request part, and member names the client chose are shortened before they are echoed.
+ */
 export function pointerToPath(pointer: string): string {
   if (pointer === '') return '';
   return pointer
@@ -157,9 +181,10 @@ export function pointerToPath(pointer: string): string {
     .join('');
 }
 
+/** `.name` for identifier-like names (the protocol's rule), `["odd name"]` otherwise. */
 function propertyAccess(key: string): string {
   const shown = truncate(key, MAX_KEY_LENGTH);
-  return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(shown) ? `.${shown}` : `[${JSON.stringify(shown)}]`;
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(shown) ? `.${shown}` : `[${JSON.stringify(shown)}]`;
 }
 
 function truncate(text: string, max: number): string {

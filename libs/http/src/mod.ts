@@ -13,7 +13,19 @@ export {
   problemType,
 } from './problem.ts';
 export type { FieldError, ProblemDocument, ProblemErrorOptions, ProblemKind } from './problem.ts';
-export { INTERNAL_ERROR_DETAIL, problemFromError } from './error-mapping.ts';
+export { BUILT_IN_ERROR_FAMILIES, INTERNAL_ERROR_DETAIL, problemFromError } from './error-mapping.ts';
+export type { ProblemContext } from './error-mapping.ts';
+export { defineErrorFamily, ErrorFamilyError } from './error-families.ts';
+export type { ErrorFamily } from './error-families.ts';
+export {
+  isProtocolError,
+  PROTOCOL_PROBLEM_GROUPS,
+  protocolErrorFamily,
+  protocolProblem,
+  protocolProblemGroup,
+} from './protocol-problems.ts';
+export type { ProtocolErrorLike } from './protocol-problems.ts';
+export { rawBodyOf } from './raw-body.ts';
 
 export { DEFAULT_RATE_LIMIT, routeRateLimit } from './rate-limit.ts';
 export type { RateLimitOptions, RouteRateLimit } from './rate-limit.ts';

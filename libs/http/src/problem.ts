@@ -74,12 +74,21 @@ function kind(slug: string, status: number, title: string): ProblemKind {
   return Object.freeze({ slug, status, title });
 }
 
-const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+/**
+ * Lowercase words joined by single `-`, `_` or `.`: the base's own slugs are kebab-case
+ * (`validation-failed`); mapped error families keep their stable codes verbatim
+ * (`json.duplicate_key`), so that `type` names exactly the rule the code names.
+ */
+const SLUG = /^[a-z0-9]+(?:[-_.][a-z0-9]+)*$/;
 
 export interface ProblemErrorOptions {
   /** HTTP status, 400–599. */
   status: number;
-  /** Stable kebab-case name of the problem kind; the `type` URI is built from it. */
+  /**
+   * Stable name of the problem kind; the `type` URI is built from it. Kebab-case for
+   * kinds of their own (`manifest-conflict`); an error family's code verbatim
+   * (`signature.invalid`). Lowercase letters and digits, single `-`, `_` or `.` between.
+   */
   slug: string;
   /** Short summary of the kind, the same for every occurrence. */
   title: string;
@@ -112,7 +121,9 @@ export class ProblemError extends Error {
       throw new RangeError(`status: must be an integer from 400 to 599, got ${String(options.status)}`);
     }
     if (!SLUG.test(options.slug)) {
-      throw new RangeError(`slug: must be kebab-case (a-z, 0-9, single hyphens), got ${JSON.stringify(options.slug)}`);
+      throw new RangeError(
+        `slug: must be lowercase words (a-z, 0-9) joined by single '-', '_' or '.', got ${JSON.stringify(options.slug)}`,
+      );
     }
     super(`${options.slug}: ${options.detail}`, { cause: options.cause });
     this.name = 'ProblemError';

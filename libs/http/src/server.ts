@@ -5,6 +5,9 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { clientErrorHandler, errorHandling, frameworkErrorHandler } from './error-handling.ts';
+import { defineErrorFamily } from './error-families.ts';
+import type { ErrorFamily } from './error-families.ts';
+import { BUILT_IN_ERROR_FAMILIES } from './error-mapping.ts';
 import { createHttpLogger, routePattern } from './logging.ts';
 import type { HttpLoggerOption } from './logging.ts';
 import { DEFAULT_OPENAPI_INFO, OPENAPI_PATH, openApi } from './openapi.ts';
@@ -12,6 +15,7 @@ import type { OpenApiInfo } from './openapi.ts';
 import { privacyHooks } from './privacy.ts';
 import { PROBLEM_KINDS, ProblemError } from './problem.ts';
 import { rateLimitPlugin, rateLimitPluginOptions } from './rate-limit.ts';
+import { jsonBodies } from './raw-body.ts';
 import type { RateLimitOptions } from './rate-limit.ts';
 import type { TlsMaterial } from './tls.ts';
 
@@ -35,8 +39,17 @@ export interface HttpServerOptions {
   info?: OpenApiInfo;
   /** Rate limit per subnet bucket for routes without their own. Defaults: see {@link RateLimitOptions}. */
   rateLimit?: RateLimitOptions;
-  /** Largest request body accepted, in bytes; larger bodies get a 413 problem. Default 262,144 (256 KiB). */
+  /**
+   * Largest request body accepted, in bytes; larger bodies get a 413 problem. Default
+   * 589,824 (576 KiB, {@link DEFAULT_BODY_LIMIT}): every document the protocol accepts fits.
+   */
   bodyLimit?: number;
+  /**
+   * Error families (stable-code errors of a library) to answer with the problems they
+   * map to, checked in order before the built-in ones: see ./error-families.ts. Default
+   * none; DMF protocol errors are always recognised (./protocol-problems.ts).
+   */
+  errorFamilies?: readonly ErrorFamily[];
   /**
    * Whether to take the client address (used only to pick the rate-limit bucket) from
    * `X-Forwarded-For`. Default `false`: the socket's peer address. Set it only behind a
@@ -53,7 +66,15 @@ export interface HttpServerOptions {
   logger?: HttpLoggerOption;
 }
 
-export const DEFAULT_BODY_LIMIT = 262_144;
+/**
+ * Default body limit: 576 KiB. @dmf/protocol accepts documents up to its
+ * `MAX_DOCUMENT_BYTES` (512 KiB, a content manifest of 4,096 chunks with room to
+ * spare); a route posting one must never answer 413 to a document the protocol accepts,
+ * so the limit is that plus 64 KiB for a request that wraps the document. (libs/http does
+ * not import the protocol package; a test holds this at or above its limit.) Bodies
+ * between the two reach `verifyBytes`, which refuses them as `json.too_large` (413).
+ */
+export const DEFAULT_BODY_LIMIT = 576 * 1024;
 
 /** The health route: tiny, for load balancers and `dmf up`. */
 export const HEALTH_PATH = '/healthz';
@@ -73,6 +94,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<DmfH
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) {
     throw new RangeError(`bodyLimit: must be a positive integer, got ${String(bodyLimit)}`);
   }
+  const errorFamilies = [...(options.errorFamilies ?? []).map((family) => defineErrorFamily(family)), ...BUILT_IN_ERROR_FAMILIES];
   const info: OpenApiInfo = { ...DEFAULT_OPENAPI_INFO, ...options.info };
   const rateLimitOptions = rateLimitPluginOptions(options.rateLimit);
   const logger = createHttpLogger(options.logger);
@@ -113,6 +135,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<DmfH
   // Order matters: privacy hooks first, so no later hook sees a cookie; rate limiting
   // before the 404 handler and the routes, so they all count.
   await app.register(privacyHooks);
+  // JSON bodies are read as bytes, parsed unless the route asks for them raw (config.rawBody).
+  await app.register(jsonBodies);
 
   let closing = false;
   app.addHook('preClose', (done) => {
@@ -126,7 +150,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<DmfH
   });
 
   await app.register(rateLimitPlugin, rateLimitOptions);
-  await app.register(errorHandling, { bodyLimit });
+  await app.register(errorHandling, { bodyLimit, errorFamilies });
   await app.register(openApi, { info });
 
   app.addHook('onResponse', (request, reply, done) => {

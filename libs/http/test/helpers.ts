@@ -2,11 +2,13 @@ import { request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SecureVersion, TLSSocket } from 'node:tls';
+import { afterAll, beforeAll } from 'vitest';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createCertificateAuthority, issueServerCertificate } from '../src/tls.ts';
 import type { CertificateAuthority, TlsMaterial } from '../src/tls.ts';
-import type { DmfHttpServer } from '../src/server.ts';
+import { createHttpServer } from '../src/server.ts';
+import type { DmfHttpServer, HttpServerOptions } from '../src/server.ts';
 
 /** One CA and server certificate per test file (generation takes a few milliseconds, but once is enough). */
 let material: Promise<{ ca: CertificateAuthority; server: TlsMaterial }> | undefined;
@@ -45,6 +47,54 @@ export function capturedLogger(): { logger: Logger; text: () => string; records:
 export async function listen(app: DmfHttpServer): Promise<number> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   return (app.server.address() as AddressInfo).port;
+}
+
+/** A listening test server: its app, port and the CA (PEM) a client must trust. */
+export interface TestServer {
+  readonly app: DmfHttpServer;
+  readonly port: number;
+  readonly ca: string;
+  /** One HTTPS request to this server over a fresh TLS connection. */
+  request(options: Omit<SocketRequest, 'port' | 'ca'>): Promise<SocketResponse>;
+}
+
+/**
+ * The server of a test file: created in `beforeAll` with the shared test TLS material
+ * and a silent logger (unless `options` say otherwise), given its routes by `routes`,
+ * listening on 127.0.0.1; closed in `afterAll`. Read its fields inside tests only.
+ */
+export function useTestServer(
+  options: Partial<HttpServerOptions> = {},
+  routes: (app: DmfHttpServer) => void | Promise<void> = () => {},
+): TestServer {
+  let created: DmfHttpServer | undefined;
+  let state: { app: DmfHttpServer; port: number; ca: string } | undefined;
+  const current = (): { app: DmfHttpServer; port: number; ca: string } => {
+    if (state === undefined) throw new Error('useTestServer: the server exists inside tests only (after beforeAll)');
+    return state;
+  };
+  beforeAll(async () => {
+    const material = await testTls();
+    const app = await createHttpServer({ tls: material.server, logger: silentLogger(), ...options });
+    created = app;
+    await routes(app);
+    state = { app, port: await listen(app), ca: material.ca.cert };
+  });
+  afterAll(async () => {
+    await created?.close();
+  });
+  return {
+    get app() {
+      return current().app;
+    },
+    get port() {
+      return current().port;
+    },
+    get ca() {
+      return current().ca;
+    },
+    request: (options) => request({ ...options, port: current().port, ca: current().ca }),
+  };
 }
 
 export interface SocketResponse {

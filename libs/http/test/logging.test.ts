@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Type } from '@sinclair/typebox';
-import { createHttpServer } from '../src/server.ts';
-import type { DmfHttpServer } from '../src/server.ts';
-import { capturedLogger, listen, request, testTls } from './helpers.ts';
+import { capturedLogger, useTestServer } from './helpers.ts';
 
 // The client connects from 127.0.0.2; the server listens on 127.0.0.1 (and may log its own address).
 const CLIENT_ADDRESS = '127.0.0.2';
@@ -20,15 +18,8 @@ const SECRETS = [
   'body-needle',
 ];
 
-let app: DmfHttpServer;
-let port: number;
-let ca: string;
 const logs = capturedLogger();
-
-beforeAll(async () => {
-  const material = await testTls();
-  ca = material.ca.cert;
-  app = await createHttpServer({ tls: material.server, logger: logs.logger, rateLimit: { max: 5 } });
+const server = useTestServer({ logger: logs.logger, rateLimit: { max: 5 } }, (app) => {
   app.get('/items/:id', { schema: { params: Type.Object({ id: Type.String() }) } }, async (req) => {
     // A handler that logs the request object gets only method and route.
     req.log.info({ req }, 'handler saw a request');
@@ -38,19 +29,12 @@ beforeAll(async () => {
   app.get('/fail', async () => {
     throw new Error('internal failure');
   });
-  port = await listen(app);
-});
-
-afterAll(async () => {
-  await app.close();
 });
 
 const send = (path: string, method = 'GET', body?: string) =>
-  request({
-    port,
+  server.request({
     path,
     method,
-    ca,
     localAddress: CLIENT_ADDRESS,
     headers: {
       'user-agent': USER_AGENT,

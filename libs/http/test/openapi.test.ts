@@ -1,23 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Type } from '@sinclair/typebox';
-import { createHttpServer } from '../src/server.ts';
-import type { DmfHttpServer } from '../src/server.ts';
-import { listen, request, silentLogger, testTls } from './helpers.ts';
+import { useTestServer } from './helpers.ts';
 
 type Json = Record<string, unknown>;
 
-let app: DmfHttpServer;
-let port: number;
-let ca: string;
-
-beforeAll(async () => {
-  const material = await testTls();
-  ca = material.ca.cert;
-  app = await createHttpServer({
-    tls: material.server,
-    logger: silentLogger(),
-    info: { title: 'DMF metadata node', version: '1.2.3', description: 'test' },
-  });
+const server = useTestServer({ info: { title: 'DMF metadata node', version: '1.2.3', description: 'test' } }, (app) => {
   app.post(
     '/manifests',
     {
@@ -37,11 +24,6 @@ beforeAll(async () => {
     { schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 404: Type.Object({}) } } },
     async (request) => ({ id: request.params.id }),
   );
-  port = await listen(app);
-});
-
-afterAll(async () => {
-  await app.close();
 });
 
 /** Every `$ref` in the document points at something that exists in it. */
@@ -69,7 +51,7 @@ function danglingRefs(document: Json): string[] {
 
 describe('GET /openapi.json', () => {
   it('serves an OpenAPI 3.1 document built from the route schemas', async () => {
-    const response = await request({ port, path: '/openapi.json', ca });
+    const response = await server.request({ path: '/openapi.json' });
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     const document = JSON.parse(response.body) as Json;
@@ -118,7 +100,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('GET /healthz answers { status: "ok" }', async () => {
-    const response = await app.inject({ url: '/healthz' });
+    const response = await server.app.inject({ url: '/healthz' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok' });
   });

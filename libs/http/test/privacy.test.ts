@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../src/server.ts';
-import type { DmfHttpServer } from '../src/server.ts';
-import { listen, request, silentLogger, testTls } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from './helpers.ts';
 import type { SocketResponse } from './helpers.ts';
 
 /** Response headers a DMF response may carry; anything else could identify or track. */
 const ALLOWED_HEADERS = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'allow', 'retry-after']);
 
-let app: DmfHttpServer;
-let port: number;
-let ca: string;
-
-beforeAll(async () => {
-  const material = await testTls();
-  ca = material.ca.cert;
-  app = await createHttpServer({ tls: material.server, logger: silentLogger(), rateLimit: { max: 10_000 } });
+const server = useTestServer({ rateLimit: { max: 10_000 } }, (app) => {
   app.get('/seen', async (request) => ({
     cookieHeader: 'cookie' in request.headers,
     rawCookie: request.raw.rawHeaders.some((name) => name.toLowerCase() === 'cookie'),
@@ -29,15 +20,10 @@ beforeAll(async () => {
     reply.header('set-cookie', 'session=abc');
     throw new Error('after setting a cookie');
   });
-  port = await listen(app);
-});
-
-afterAll(async () => {
-  await app.close();
 });
 
 const get = (path: string, headers: Record<string, string> = {}, localAddress?: string): Promise<SocketResponse> =>
-  request({ port, path, ca, headers, ...(localAddress === undefined ? {} : { localAddress }) });
+  server.request({ path, headers, ...(localAddress === undefined ? {} : { localAddress }) });
 
 /** Headers without the clock. */
 function comparable(response: SocketResponse): Record<string, unknown> {
@@ -72,7 +58,7 @@ describe('no tracking headers', () => {
       get('/seen', { cookie: 'a=b', 'x-request-id': 'client-chosen' }),
       get('/nowhere'),
       get('/openapi.json'),
-      request({ port, path: '/healthz', ca, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+      server.request({ path: '/healthz', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
     ]);
     for (const response of responses) {
       for (const name of Object.keys(response.headers)) {

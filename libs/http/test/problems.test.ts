@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Type } from '@sinclair/typebox';
 import type { LightMyRequestResponse } from 'fastify';
-import { createHttpServer } from '../src/server.ts';
-import type { DmfHttpServer } from '../src/server.ts';
 import { PROBLEM_KINDS, ProblemError, problemType } from '../src/problem.ts';
 import { INTERNAL_ERROR_DETAIL, fieldError, pointerToPath, problemFromError } from '../src/error-mapping.ts';
-import { capturedLogger, testTls } from './helpers.ts';
+import { capturedLogger, useTestServer } from './helpers.ts';
 
 const Manifest = Type.Object(
   {
@@ -18,12 +16,8 @@ const Manifest = Type.Object(
   { additionalProperties: false },
 );
 
-let app: DmfHttpServer;
 const logs = capturedLogger();
-
-beforeAll(async () => {
-  const { server } = await testTls();
-  app = await createHttpServer({ tls: server, logger: logs.logger, bodyLimit: 4096, rateLimit: { max: 1_000_000 } });
+const server = useTestServer({ logger: logs.logger, bodyLimit: 4096, rateLimit: { max: 1_000_000 } }, (app) => {
   app.post('/manifests', { schema: { body: Manifest } }, async (request, reply) => {
     reply.code(201);
     return { title: request.body.title };
@@ -66,11 +60,6 @@ beforeAll(async () => {
   app.get('/plain-4xx', async () => {
     throw Object.assign(new Error('that record is gone'), { statusCode: 410 });
   });
-  await app.ready();
-});
-
-afterAll(async () => {
-  await app.close();
 });
 
 function problemOf(response: LightMyRequestResponse): Record<string, unknown> {
@@ -87,7 +76,7 @@ function problemOf(response: LightMyRequestResponse): Record<string, unknown> {
 const validManifest = { title: 'Album', tags: ['jazz'], size: 10 };
 
 const post = (payload: unknown, headers: Record<string, string> = {}) =>
-  app.inject({
+  server.app.inject({
     method: 'POST',
     url: '/manifests',
     payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
@@ -134,13 +123,13 @@ describe('validation problems name the field and the reason', () => {
   });
 
   it('path parameters and query strings', async () => {
-    const badId = problemOf(await app.inject({ url: '/manifests/not-a-uuid' }));
+    const badId = problemOf(await server.app.inject({ url: '/manifests/not-a-uuid' }));
     expect(badId['detail']).toBe('params.id: must match format "uuid"');
     const id = '0b5a6c2e-3f4d-4e5f-8a9b-0c1d2e3f4a5b';
-    expect((await app.inject({ url: `/manifests/${id}?limit=5` })).json()).toEqual({ id, limit: 5 });
-    const badLimit = problemOf(await app.inject({ url: `/manifests/${id}?limit=500` }));
+    expect((await server.app.inject({ url: `/manifests/${id}?limit=5` })).json()).toEqual({ id, limit: 5 });
+    const badLimit = problemOf(await server.app.inject({ url: `/manifests/${id}?limit=500` }));
     expect(badLimit['detail']).toBe('querystring.limit: must be <= 100');
-    const wordLimit = problemOf(await app.inject({ url: `/manifests/${id}?limit=ten` }));
+    const wordLimit = problemOf(await server.app.inject({ url: `/manifests/${id}?limit=ten` }));
     expect(wordLimit['detail']).toBe('querystring.limit: must be integer');
   });
 
@@ -191,7 +180,7 @@ describe('body and media problems', () => {
   });
 
   it('a body without content-type is a 415 problem', async () => {
-    const response = await app.inject({ method: 'POST', url: '/manifests', payload: Buffer.from('{}') });
+    const response = await server.app.inject({ method: 'POST', url: '/manifests', payload: Buffer.from('{}') });
     expect(response.statusCode).toBe(415);
     problemOf(response);
   });
@@ -205,7 +194,7 @@ describe('body and media problems', () => {
   });
 
   it('a content-length that lies is a 4xx problem', async () => {
-    const response = await app.inject({
+    const response = await server.app.inject({
       method: 'POST',
       url: '/manifests',
       payload: JSON.stringify(validManifest),
@@ -219,7 +208,7 @@ describe('body and media problems', () => {
 
 describe('routing problems', () => {
   it('an unknown route is a 404 problem that does not echo the query', async () => {
-    const response = await app.inject({ url: '/nowhere?token=abc' });
+    const response = await server.app.inject({ url: '/nowhere?token=abc' });
     expect(response.statusCode).toBe(404);
     const body = problemOf(response);
     expect(body['type']).toBe(problemType('not-found'));
@@ -227,20 +216,20 @@ describe('routing problems', () => {
   });
 
   it('a known route with another method is a 405 problem with Allow', async () => {
-    const response = await app.inject({ method: 'DELETE', url: '/manifests' });
+    const response = await server.app.inject({ method: 'DELETE', url: '/manifests' });
     expect(response.statusCode).toBe(405);
     expect(response.headers['allow']).toBe('POST');
     expect(problemOf(response)['type']).toBe(problemType('method-not-allowed'));
-    const get = await app.inject({ method: 'PUT', url: '/healthz' });
+    const get = await server.app.inject({ method: 'PUT', url: '/healthz' });
     expect(get.statusCode).toBe(405);
     expect(get.headers['allow']).toBe('GET, HEAD');
   });
 
   it('bad URL encoding and over-long parameters are problems, before any route', async () => {
-    const bad = await app.inject({ url: '/manifests/%zz' });
+    const bad = await server.app.inject({ url: '/manifests/%zz' });
     expect(bad.statusCode).toBe(400);
     problemOf(bad);
-    const long = await app.inject({ url: `/manifests/${'a'.repeat(500)}` });
+    const long = await server.app.inject({ url: `/manifests/${'a'.repeat(500)}` });
     expect(long.statusCode).toBe(414);
     expect(problemOf(long)['type']).toBe(problemType('uri-too-long'));
   });
@@ -248,7 +237,7 @@ describe('routing problems', () => {
 
 describe('thrown errors', () => {
   it('a ProblemError keeps its status, type, title, detail and headers', async () => {
-    const response = await app.inject({ url: '/conflict' });
+    const response = await server.app.inject({ url: '/conflict' });
     expect(response.statusCode).toBe(409);
     expect(response.headers['retry-after']).toBe('5');
     expect(problemOf(response)).toEqual({
@@ -260,7 +249,7 @@ describe('thrown errors', () => {
   });
 
   it('a 5xx ProblemError is sent as it is, its cause kept on the server', async () => {
-    const response = await app.inject({ url: '/unavailable' });
+    const response = await server.app.inject({ url: '/unavailable' });
     expect(response.statusCode).toBe(503);
     expect(problemOf(response)['detail']).toBe('bus: not connected');
     expect(response.body).not.toContain('ECONNREFUSED');
@@ -268,7 +257,7 @@ describe('thrown errors', () => {
 
   it('an unexpected error is a generic 500: no message, no stack', async () => {
     for (const url of ['/boom', '/boom-sync', '/throw-string', '/upstream-5xx']) {
-      const response = await app.inject({ url });
+      const response = await server.app.inject({ url });
       expect(response.statusCode, url).toBe(500);
       const body = problemOf(response);
       expect(body).toEqual({
@@ -289,7 +278,7 @@ describe('thrown errors', () => {
   });
 
   it('an error that carries a 4xx status stays a client error', async () => {
-    const response = await app.inject({ url: '/plain-4xx' });
+    const response = await server.app.inject({ url: '/plain-4xx' });
     expect(response.statusCode).toBe(410);
     expect(problemOf(response)['detail']).toBe('that record is gone');
   });
@@ -348,7 +337,7 @@ describe('no client mistake becomes a 500 (fuzz)', () => {
     await fc.assert(
       fc.asyncProperty(method, path, contentType, body, async (m, p, ct, b) => {
         const withBody = m !== 'GET' && m !== 'HEAD';
-        const response = await app.inject({
+        const response = await server.app.inject({
           method: m as 'GET',
           url: p,
           ...(withBody ? { payload: b } : {}),

@@ -1,42 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../src/server.ts';
-import type { DmfHttpServer } from '../src/server.ts';
+import { describe, expect, it } from 'vitest';
 import { routeRateLimit } from '../src/rate-limit.ts';
 import { problemType } from '../src/problem.ts';
-import { listen, request, silentLogger, testTls } from './helpers.ts';
+import { useTestServer } from './helpers.ts';
 import type { SocketResponse } from './helpers.ts';
 
 // Linux routes all of 127.0.0.0/8 to loopback, so clients can bind distinct source
 // addresses: 127.0.0.x share one /24 bucket, 127.0.y.1 (y ≠ 0) are other buckets.
 const MAX = 3;
 
-let app: DmfHttpServer;
-let port: number;
-let ca: string;
-
-beforeAll(async () => {
-  const material = await testTls();
-  ca = material.ca.cert;
-  app = await createHttpServer({
-    tls: material.server,
-    logger: silentLogger(),
-    rateLimit: { max: MAX, timeWindowMs: 60_000 },
-  });
+const server = useTestServer({ rateLimit: { max: MAX, timeWindowMs: 60_000 } }, (app) => {
   app.get('/read', async () => ({ ok: true }));
   app.post('/write', { config: routeRateLimit({ max: 1, timeWindowMs: 60_000 }) }, async () => ({ ok: true }));
   app.get('/unlimited', { config: routeRateLimit(false) }, async () => ({ ok: true }));
-  port = await listen(app);
-});
-
-afterAll(async () => {
-  await app.close();
 });
 
 const from = (localAddress: string, path = '/read', method = 'GET'): Promise<SocketResponse> =>
-  request({
-    port,
+  server.request({
     path,
-    ca,
     localAddress,
     method,
     ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
@@ -93,10 +73,10 @@ describe('rate limiting by subnet bucket, over real sockets', () => {
 
   it('ignores X-Forwarded-For by default (trustProxy false): a client cannot pick its bucket', async () => {
     for (let i = 0; i < MAX; i += 1) {
-      const ok = await request({ port, path: '/read', ca, localAddress: '127.0.5.1', headers: { 'x-forwarded-for': `198.51.${i}.1` } });
+      const ok = await server.request({ path: '/read', localAddress: '127.0.5.1', headers: { 'x-forwarded-for': `198.51.${i}.1` } });
       expect(ok.status).toBe(200);
     }
-    const limited = await request({ port, path: '/read', ca, localAddress: '127.0.5.1', headers: { 'x-forwarded-for': '203.0.113.9' } });
+    const limited = await server.request({ path: '/read', localAddress: '127.0.5.1', headers: { 'x-forwarded-for': '203.0.113.9' } });
     expect(limited.status).toBe(429);
   });
 

@@ -1,9 +1,8 @@
 import { connect } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHttpServer } from '../src/server.ts';
-import type { DmfHttpServer } from '../src/server.ts';
 import { problemType } from '../src/problem.ts';
-import { listen, silentLogger, testTls } from './helpers.ts';
+import { listen, silentLogger, testTls, useTestServer } from './helpers.ts';
 
 /**
  * A raw TLS connection: `write` sends bytes once connected, `received` is everything
@@ -41,29 +40,16 @@ function problemIn(raw: string, status: number): Record<string, unknown> {
   return JSON.parse(body.slice(0, body.lastIndexOf('}') + 1)) as Record<string, unknown>;
 }
 
-let app: DmfHttpServer;
-let port: number;
-let ca: string;
-
-beforeAll(async () => {
-  const material = await testTls();
-  ca = material.ca.cert;
-  app = await createHttpServer({ tls: material.server, logger: silentLogger() });
-  port = await listen(app);
-});
-
-afterAll(async () => {
-  await app.close();
-});
+const server = useTestServer();
 
 describe('errors below the router are problems too', () => {
   it('a request that is not HTTP gets a 400 problem', async () => {
-    const raw = await exchange(port, ca, 'THIS IS NOT HTTP\r\n\r\n');
+    const raw = await exchange(server.port, server.ca, 'THIS IS NOT HTTP\r\n\r\n');
     expect(problemIn(raw, 400)['type']).toBe(problemType('bad-request'));
   });
 
   it('oversized headers get a 431 problem', async () => {
-    const raw = await exchange(port, ca, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const raw = await exchange(server.port, server.ca, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(problemIn(raw, 431)['type']).toBe(problemType('headers-too-large'));
   });
 });
@@ -98,7 +84,7 @@ describe('shutdown', () => {
 
     // The in-flight /slow request keeps the connection open while the server closes;
     // the second request arrives on it after close() has begun.
-    const connection = rawConnection(closingPort, ca);
+    const connection = rawConnection(closingPort, material.ca.cert);
     connection.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
     await slowEntered.fired;
     const closed = closingApp.close();

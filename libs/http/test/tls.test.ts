@@ -1,16 +1,15 @@
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHttpServer } from '../src/server.ts';
-import type { DmfHttpServer } from '../src/server.ts';
 import {
   createCertificateAuthority,
   createSelfSignedCertificate,
   issueServerCertificate,
   TlsMaterialError,
 } from '../src/tls.ts';
-import { listen, request, silentLogger, testTls } from './helpers.ts';
+import { listen, request, silentLogger, useTestServer } from './helpers.ts';
 
 /** Opens a TLS connection and reports how the handshake ended. */
 function handshake(options: ConnectionOptions): Promise<{ ok: true; socket: TLSSocket } | { ok: false; error: Error & { code?: string } }> {
@@ -56,23 +55,10 @@ describe('TLS material', () => {
 });
 
 describe('HTTPS over a real socket', () => {
-  let app: DmfHttpServer;
-  let port: number;
-  let caPem: string;
-
-  beforeAll(async () => {
-    const { ca, server } = await testTls();
-    caPem = ca.cert;
-    app = await createHttpServer({ tls: server, logger: silentLogger() });
-    port = await listen(app);
-  });
-
-  afterAll(async () => {
-    await app.close();
-  });
+  const server = useTestServer();
 
   it('serves TLS 1.3 with an AEAD suite and ephemeral key exchange', async () => {
-    const result = await handshake({ host: '127.0.0.1', port, ca: caPem });
+    const result = await handshake({ host: '127.0.0.1', port: server.port, ca: server.ca });
     if (!result.ok) throw result.error;
     try {
       expect(result.socket.authorized).toBe(true);
@@ -86,13 +72,13 @@ describe('HTTPS over a real socket', () => {
   });
 
   it('refuses a client limited to TLS 1.2', async () => {
-    const result = await handshake({ host: '127.0.0.1', port, ca: caPem, maxVersion: 'TLSv1.2' });
+    const result = await handshake({ host: '127.0.0.1', port: server.port, ca: server.ca, maxVersion: 'TLSv1.2' });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.code).toMatch(/PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS/);
   });
 
   it('answers HTTPS requests at https://127.0.0.1 (IP SAN) with a client that verifies', async () => {
-    const response = await request({ port, path: '/healthz', ca: caPem });
+    const response = await server.request({ path: '/healthz' });
     expect(response.protocol).toBe('TLSv1.3');
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ status: 'ok' });
@@ -100,14 +86,14 @@ describe('HTTPS over a real socket', () => {
 
   it('is not trusted by a client with another CA', async () => {
     const other = await createCertificateAuthority({ commonName: 'Other CA' });
-    const result = await handshake({ host: '127.0.0.1', port, ca: other.cert });
+    const result = await handshake({ host: '127.0.0.1', port: server.port, ca: other.cert });
     expect(result.ok).toBe(false);
   });
 
   it('speaks no plain HTTP on its port', async () => {
     const { request: plainRequest } = await import('node:http');
     const outcome = await new Promise<string>((resolve) => {
-      const req = plainRequest({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => resolve(`status ${res.statusCode}`));
+      const req = plainRequest({ host: '127.0.0.1', port: server.port, path: '/healthz', agent: false }, (res) => resolve(`status ${res.statusCode}`));
       req.on('error', (error: Error & { code?: string }) => resolve(error.code ?? error.message));
       req.end();
     });
