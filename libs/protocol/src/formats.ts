@@ -24,6 +24,12 @@ export const SEMVER_PATTERN =
 export const CID_RAW_SHA256_PATTERN = '^bafkrei[a-h][a-z2-7]{50}[aeimquy4]$';
 /** Ed25519 did:key shape; the `dmf-did-key` format then decodes it. */
 export const DID_KEY_PATTERN = '^did:key:z6Mk[1-9A-HJ-NP-Za-km-z]{44,45}$';
+/**
+ * The regular-expression part of `dmf-https-url`: `https://`, a first character that
+ * starts a host (not `/`, `?`, `#` or `\`), and nowhere a control character, space,
+ * DEL or backslash (spellings the WHATWG URL parser would silently rewrite).
+ */
+export const HTTPS_URL_PATTERN = '^https://[^/?#\\\\\\u0000-\\u0020\\u007f][^\\\\\\u0000-\\u0020\\u007f]*$';
 /** Lowercase hex SHA-256, e.g. a record id. */
 export const SHA256_HEX_PATTERN = '^[0-9a-f]{64}$';
 /** Service and node-role names: `metadata_index`, `storage_coord`, ... */
@@ -42,6 +48,7 @@ export const REGION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const JETSTREAM_DOMAIN_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 
 const timestampRe = new RegExp(TIMESTAMP_PATTERN);
+const httpsUrlRe = new RegExp(HTTPS_URL_PATTERN);
 
 /** A syntactically valid timestamp that is also a real calendar date (no 30 February). */
 export function isTimestamp(value: string): boolean {
@@ -54,7 +61,7 @@ export function isTimestamp(value: string): boolean {
 export function isHttpsUrl(value: string): boolean {
   // The WHATWG parser forgives a lot (`https:///host`, backslashes, tabs): refuse the
   // spellings it would rewrite, so the signed string is the URL that gets used.
-  if (!/^https:\/\/[^/?#\\]/.test(value) || /[\u0000-\u0020\u007f\\]/.test(value)) return false;
+  if (!httpsUrlRe.test(value)) return false;
   try {
     const url = new URL(value);
     return url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '';
@@ -62,6 +69,20 @@ export function isHttpsUrl(value: string): boolean {
     return false;
   }
 }
+
+/**
+ * What each `dmf-*` format checks, in words other implementations can follow; the
+ * exported JSON Schema files carry these as `$comment`. Each format's value also has
+ * to match the `pattern` beside it, which the text does not repeat.
+ */
+export const FORMAT_RULES: Readonly<Record<string, string>> = {
+  'dmf-did-key':
+    'format dmf-did-key: besides the pattern, base58btc-decoding (Bitcoin alphabet) the characters after "did:key:z" gives exactly 34 bytes, the first two 0xed 0x01 (multicodec ed25519-pub), the other 32 the Ed25519 public key. The key is not checked to be a valid curve point here; the signature check does that for the kid.',
+  'dmf-timestamp':
+    'format dmf-timestamp: besides the pattern (YYYY-MM-DDTHH:MM:SS.sssZ, UTC, exactly three fraction digits, uppercase T and Z, no leap second), the date exists in the proleptic Gregorian calendar: no 30 February, 29 February only in leap years.',
+  'dmf-https-url':
+    'format dmf-https-url: besides the pattern, the WHATWG URL parser (https://url.spec.whatwg.org/) parses the string with scheme https, a non-empty host, an empty username and an empty password. The string is not normalised: what is signed is what is used.',
+};
 
 /** Formats used by the schemas; register them with any validator that compiles the schemas. */
 export const PROTOCOL_FORMATS: Readonly<Record<string, (value: string) => boolean>> = {

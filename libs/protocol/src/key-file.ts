@@ -91,8 +91,11 @@ function keyFromFileText(path: string, text: string): SigningKey {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (cause) {
-    throw new KeyFileError('keyfile.invalid', path, 'not JSON', cause);
+  } catch (error) {
+    // V8's SyntaxError quotes the text around the fault, which may be part of "d":
+    // keep only the position, and attach neither the error nor any of the text.
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
+    throw new KeyFileError('keyfile.invalid', path, position === undefined ? 'not valid JSON' : `not valid JSON (at character ${position})`);
   }
   const fields = value as Record<string, unknown>;
   if (

@@ -8,17 +8,20 @@ import type { DocumentKind } from './schemas/kinds.ts';
 /** Resolves the `public_key` of the current node manifest of a node, if known. */
 export type NodePublicKeyResolver = (nodeId: string) => string | undefined;
 
-/** The did:key that must be `kid`, and the member that names it (for messages). */
+/**
+ * The did:key that must be `kid`, and for messages the member that names it (`rule`)
+ * and, where the choice depends on the document, why (`note`).
+ */
 export function requiredSigner(
   kind: DocumentKind,
   document: Record<string, unknown>,
   nodePublicKey: NodePublicKeyResolver | undefined,
-): { did: string; rule: string } {
+): { did: string; rule: string; note?: string } {
   switch (kind) {
     case 'node_manifest':
       return document['operator'] !== undefined
         ? { did: document['operator'] as string, rule: '$.operator' }
-        : { did: document['node_id'] as string, rule: '$.node_id (no operator)' };
+        : { did: document['node_id'] as string, rule: '$.node_id', note: 'as there is no $.operator' };
     case 'service_manifest': {
       const nodeId = document['node_id'] as string;
       const did = nodePublicKey?.(nodeId);

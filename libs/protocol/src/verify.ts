@@ -67,7 +67,8 @@ export function verifyDocument(input: unknown, options: VerifyOptions = {}): Ver
   const parsed = parseDetachedSignature(document['signature'] as string);
   const signer = requiredSigner(kind, document, options.nodePublicKey);
   if (parsed.kid !== signer.did) {
-    throw new ProtocolError('signature.wrong_signer', `signed by ${parsed.kid}, but the signer must be ${signer.rule}`, {
+    const note = signer.note === undefined ? '' : `, ${signer.note}`;
+    throw new ProtocolError('signature.wrong_signer', `signed by ${parsed.kid}, but the signer must be ${signer.rule} (${signer.did})${note}`, {
       path: '$.signature',
     });
   }

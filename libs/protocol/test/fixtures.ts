@@ -63,6 +63,23 @@ export function contentManifest(): Record<string, unknown> {
   };
 }
 
+/**
+ * A content manifest whose text JCS must copy as is (HTML characters, `/`, non-ASCII,
+ * an astral-plane emoji, U+2028, U+2029, NEL) or escape only as RFC 8785 says (`"`,
+ * `\\`, tab and line feed as `\t` and `\n`). Title and description allow no other
+ * control characters; the node manifest below carries those.
+ */
+export function contentManifestWithText(): Record<string, unknown> {
+  return {
+    ...contentManifest(),
+    manifest_id: '7c1e2d3f-4a5b-4c6d-8e7f-a0b1c2d3e4f5',
+    title: 'Tom & Jerry <live> "quoted" back\\slash / café 東京 🎵\u2028next\u2029para',
+    // 32 emoji: 64 UTF-16 code units (the tag limit), 32 code points, 128 UTF-8 bytes.
+    tags: ['música', '音楽', '🎵'.repeat(32)],
+    description: 'Line one\tcolumn two\nLine two: <b>&amp;</b> "q" \\ é 東京 🎵\u2028sep\u2029para\u0085nel / end',
+  };
+}
+
 export function nodeManifest(): Record<string, unknown> {
   return {
     kind: 'node_manifest',
@@ -76,6 +93,30 @@ export function nodeManifest(): Record<string, unknown> {
     seq: 3,
     issued_at: ISSUED_AT,
     expires_at: EXPIRES_AT,
+  };
+}
+
+/**
+ * A node manifest whose open `capabilities` tell JCS implementations apart: member
+ * names whose UTF-16 order differs from their code-point (and UTF-8 byte) order, an
+ * uppercase name, a nested object, and control characters JCS escapes as `\b`, `\f`,
+ * `\r` or `\u00xx` (lowercase hex), next to DEL, which it leaves alone.
+ */
+export function nodeManifestWithUnicodeCapabilities(): Record<string, unknown> {
+  return {
+    ...nodeManifest(),
+    seq: 4,
+    capabilities: {
+      region: 'eu-west',
+      jetstream_domain: 'opA',
+      limits: { max_upload_bytes: 10_485_760, max_chunks: 4096, largest: Number.MAX_SAFE_INTEGER, smallest: -Number.MAX_SAFE_INTEGER },
+      Zone: 'upper case sorts first',
+      controls: '\u0000\b\f\r\u000b\u001f\u007f',
+      'é': 'U+00E9',
+      '\ue000': 'U+E000, private use',
+      '\uff61': 'U+FF61, halfwidth ideographic full stop',
+      '😀': 'U+1F600, surrogate pair D83D DE00',
+    },
   };
 }
 

@@ -122,6 +122,52 @@ describe('key files', () => {
     }
   });
 
+  it('never let any part of the seed out of a corrupt file\'s error', async () => {
+    const key = signingKeyFromSeed(Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff)));
+    const d = Buffer.from(exportSeed(key)).toString('base64url');
+    const good = JSON.stringify({ kty: 'OKP', crv: 'Ed25519', d, x: Buffer.from(key.publicKey).toString('base64url'), did: key.did });
+    const corruptions = [
+      good.slice(0, good.indexOf(d) + 20), // truncated inside "d"
+      good.replace(`"${d}"`, d), // "d" unquoted: V8 quotes the text around the fault
+      good.replace(d, `${d.slice(0, 20)}\\q${d.slice(20)}`), // bad escape inside "d"
+      good.replace(d, `${d.slice(0, 20)}\n${d.slice(20)}`), // raw line feed inside "d"
+      good.replace(`"${d}",`, `"${d}" `), // missing comma after "d"
+      `${good.slice(0, -1)},"d":"${d}"`, // unclosed object after a repeated "d"
+    ];
+    // Every window of 6 characters of the seed, in the forms a file or a log would show.
+    const windows = (text: string): string[] => Array.from({ length: text.length - 5 }, (_, i) => text.slice(i, i + 6));
+    const secrets = [...windows(d), ...windows(Buffer.from(exportSeed(key)).toString('hex'))];
+    const leaks = (text: string): string[] => secrets.filter((secret) => text.includes(secret));
+    // The test has teeth: V8's own message for one corruption does quote the seed.
+    const quoted = corruptions.map((text) => {
+      try {
+        JSON.parse(text);
+        return [];
+      } catch (error) {
+        return leaks((error as Error).message);
+      }
+    });
+    expect(quoted.some((found) => found.length > 0)).toBe(true);
+
+    for (const [index, text] of corruptions.entries()) {
+      const file = join(dir, `corrupt-${index}.json`);
+      await writeFile(file, text, { mode: 0o600 });
+      const error = await keyFileError(() => readKeyFile(file));
+      expect([index, error.code]).toEqual([index, 'keyfile.invalid']);
+      expect(error.message).toMatch(/^keyfile\.invalid: .*: not valid JSON( \(at character \d+\))?$/);
+      expect(error.cause).toBeUndefined();
+      const shown = [
+        error.message,
+        String(error.stack),
+        String(error),
+        JSON.stringify(error),
+        JSON.stringify(error, Object.getOwnPropertyNames(error)),
+        inspect(error, { showHidden: true, depth: Infinity, getters: true }),
+      ];
+      for (const form of shown) expect([index, leaks(form)]).toEqual([index, []]);
+    }
+  });
+
   it('report a missing file', async () => {
     expect((await keyFileError(() => readKeyFile(join(dir, 'absent.json')))).code).toBe('keyfile.io');
   });

@@ -5,7 +5,7 @@ import { create as createDigest } from 'multiformats/hashes/digest';
 import { base32 } from 'multiformats/bases/base32';
 import { describe, expect, it } from 'vitest';
 import { checkSchema, isHttpsUrl, isTimestamp, ProtocolError } from '../src/mod.ts';
-import { CID_RAW_SHA256_PATTERN } from '../src/formats.ts';
+import { CID_RAW_SHA256_PATTERN, HTTPS_URL_PATTERN } from '../src/formats.ts';
 import { contentManifest, keys, nodeManifest, nodeReport, serviceManifest } from './fixtures.ts';
 
 /** The definition the pattern must match: multiformats' parser plus the DMF constraints. */
@@ -88,6 +88,20 @@ describe('string formats', () => {
     for (const bad of ['http://node.example.org/', 'https://user:pw@node.example.org/', 'https://node.example.org/\n', 'https:///path', 'ftp://x', 'https://node example.org/']) {
       expect([bad, isHttpsUrl(bad)]).toEqual([bad, false]);
     }
+  });
+
+  it('https URL pattern: one regular expression equal to the two checks it replaced', () => {
+    const pattern = new RegExp(HTTPS_URL_PATTERN);
+    const unicodePattern = new RegExp(HTTPS_URL_PATTERN, 'u');
+    const before = (s: string): boolean => /^https:\/\/[^/?#\\]/.test(s) && !/[\u0000-\u0020\u007f\\]/.test(s);
+    const tail = fc.string({ unit: fc.constantFrom('a', '/', '?', '#', '\\', ' ', '\t', '\n', '\u007f', '\u0000', 'é', '@', ':', '.'), maxLength: 8 });
+    fc.assert(
+      fc.property(fc.constantFrom('https://', 'http://', 'https:/', ''), tail, (prefix, rest) => {
+        const url = prefix + rest;
+        expect([url, pattern.test(url), unicodePattern.test(url)]).toEqual([url, before(url), before(url)]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -117,6 +117,7 @@ interface DmfVectors {
   keys: Record<string, { label: string; seed: string; did: string }>;
   valid: {
     name: string;
+    note?: string;
     kind: string;
     now: string;
     node_public_keys: Record<string, string>;
@@ -153,8 +154,8 @@ describe('DMF document vectors', () => {
     }
   });
 
-  it('has one valid vector per kind', () => {
-    expect(dmf.valid.map((v) => v.kind).sort()).toEqual(
+  it('has a valid vector for every kind', () => {
+    expect([...new Set(dmf.valid.map((v) => v.kind))].sort()).toEqual(
       ['content_manifest', 'node_attestation', 'node_manifest', 'node_report', 'service_manifest'],
     );
   });
@@ -201,5 +202,134 @@ describe('DMF document vectors', () => {
     const reachable = PROTOCOL_ERROR_CODES.filter((code) => code !== 'json.unsupported_type');
     expect(reachable.filter((code) => !covered.has(code))).toEqual([]);
     expect([...covered].filter((code) => !(PROTOCOL_ERROR_CODES as readonly string[]).includes(code))).toEqual([]);
+  });
+});
+
+/**
+ * The two valid vectors that tell RFC 8785 from serialisers that look like it. Their
+ * canonical bytes are checked against hand-written fragments and a small serialiser
+ * written here from the RFC's text (not our canonicaliser), and each look-alike
+ * serialiser is shown to produce other bytes, on which the signature fails.
+ */
+describe('JCS look-alikes fail the Unicode vectors', () => {
+  const dmf = load<DmfVectors>('dmf-documents.json');
+  const text = dmf.valid.find((v) => v.name === 'valid content_manifest: text JCS copies as is')!;
+  const caps = dmf.valid.find((v) => v.name === 'valid node_manifest: capabilities in UTF-16 order, control characters escaped')!;
+  const utf8 = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
+
+  it('the text vector keeps HTML characters, "/", non-ASCII and U+2028/U+2029 as they are', () => {
+    const title = String.raw`"title":"Tom & Jerry <live> \"quoted\" back\\slash / café 東京 🎵` + '\u2028next\u2029para"';
+    const description =
+      String.raw`"description":"Line one\tcolumn two\nLine two: <b>&amp;</b> \"q\" \\ é 東京 🎵` + '\u2028sep\u2029para\u0085nel / end"';
+    expect(text.payload_jcs).toContain(title);
+    expect(text.payload_jcs).toContain(description);
+    // The same characters as UTF-8 bytes, written out by hand: é, 東, 京, 🎵 (one 4-byte sequence), U+2028, U+2029, U+0085.
+    const bytes = utf8(text.payload_jcs);
+    for (const piece of ['c3a9', 'e69db1', 'e4baac', 'f09f8eb5', 'e280a8', 'e280a9', 'c285']) expect(bytes).toContain(piece);
+    expect(bytes).not.toContain('eda0bd'); // no CESU-8 surrogate halves
+    // 32 emoji: 64 UTF-16 code units, the tag limit.
+    expect(text.document['tags']).toContain('\u{1F3B5}'.repeat(32));
+    expect(('\u{1F3B5}'.repeat(32)).length).toBe(64);
+  });
+
+  it('the capabilities vector orders names by UTF-16 code units and escapes control characters as RFC 8785 says', () => {
+    // Hand-reasoned order of the capability names by UTF-16 code units:
+    // "Zone" (5A) < "controls" (63) < "jetstream_domain" (6A) < "limits" (6C) < "region" (72)
+    // < "é" (E9) < "😀" (D83D DE00) < U+E000 (E000) < U+FF61 (FF61).
+    // By code points (or UTF-8 bytes) U+1F600 would come last instead.
+    const order = ['Zone', 'controls', 'jetstream_domain', 'limits', 'region', '\u00e9', '\u{1F600}', '\ue000', '\uff61'];
+    const positions = order.map((name) => caps.payload_jcs.indexOf(`"${name}":`));
+    expect(positions.every((at) => at > 0)).toBe(true);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(caps.payload_jcs).toContain(
+      String.raw`"limits":{"largest":9007199254740991,"max_chunks":4096,"max_upload_bytes":10485760,"smallest":-9007199254740991}`,
+    );
+    expect(caps.payload_jcs).toContain(String.raw`"controls":"\u0000\b\f\r\u000b\u001f` + '\u007f"');
+  });
+
+  // A JSON serialiser written from RFC 8785 section 3.2.2.2 and 3.2.3, with the knobs
+  // look-alike serialisers turn differently.
+  interface Style {
+    /** How member names are ordered. */
+    order: 'utf16' | 'codepoint' | 'caseless';
+    /** A different spelling for one character, or undefined for the RFC's. */
+    escape?: (ch: string) => string | undefined;
+  }
+  const SHORT: Record<number, string> = { 0x08: '\\b', 0x09: '\\t', 0x0a: '\\n', 0x0c: '\\f', 0x0d: '\\r' };
+  const u = (code: number, upper = false): string => {
+    const digits = code.toString(16).padStart(4, '0');
+    return `\\u${upper ? digits.toUpperCase() : digits}`;
+  };
+  function quote(s: string, style: Style): string {
+    let out = '"';
+    for (const ch of s) {
+      const own = style.escape?.(ch);
+      const code = ch.codePointAt(0)!;
+      if (own !== undefined) out += own;
+      else if (ch === '"' || ch === '\\') out += `\\${ch}`;
+      else if (SHORT[code] !== undefined) out += SHORT[code];
+      else if (code < 0x20) out += u(code);
+      else out += ch;
+    }
+    return `${out}"`;
+  }
+  function compareUtf16(a: string, b: string): number {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      if (a.charCodeAt(i) !== b.charCodeAt(i)) return a.charCodeAt(i) - b.charCodeAt(i);
+    }
+    return a.length - b.length;
+  }
+  function compareCodePoints(a: string, b: string): number {
+    const x = [...a].map((c) => c.codePointAt(0)!);
+    const y = [...b].map((c) => c.codePointAt(0)!);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    return x.length - y.length;
+  }
+  function serialise(value: unknown, style: Style): string {
+    if (typeof value === 'string') return quote(value, style);
+    if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+    if (Array.isArray(value)) return `[${value.map((item) => serialise(item, style)).join(',')}]`;
+    const object = value as Record<string, unknown>;
+    const compare = { utf16: compareUtf16, codepoint: compareCodePoints, caseless: (a: string, b: string) => compareUtf16(a.toLowerCase(), b.toLowerCase()) };
+    const names = Object.keys(object).sort(compare[style.order]);
+    return `{${names.map((name) => `${quote(name, style)}:${serialise(object[name], style)}`).join(',')}}`;
+  }
+  const payloadOf = (v: DmfVectors['valid'][number], style: Style): string => {
+    const { signature: _signature, ...unsigned } = v.document;
+    return serialise(unsigned, style);
+  };
+  const verifiesWith = (v: DmfVectors['valid'][number], payload: string): boolean => {
+    const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
+    const input = Buffer.from(`${b64(v.protected_header_jcs)}.${b64(payload)}`, 'latin1');
+    const signature = Buffer.from(v.signature.split('..')[1]!, 'base64url');
+    return ed25519.verify(signature, input, decodeDidKey(v.signer));
+  };
+
+  it('the serialiser written from the RFC gives the vectors\' bytes, and they verify with @noble/curves', () => {
+    for (const v of dmf.valid) {
+      const payload = payloadOf(v, { order: 'utf16' });
+      expect([v.name, payload === v.payload_jcs, verifiesWith(v, payload)]).toEqual([v.name, true, true]);
+    }
+  });
+
+  const htmlSafe: Record<string, string> = { '&': '\\u0026', '<': '\\u003c', '>': '\\u003e', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+  const lookAlikes: [string, Style, typeof text][] = [
+    ['HTML-escaping (Go json.Marshal)', { order: 'utf16', escape: (ch) => htmlSafe[ch] }, text],
+    [
+      'ASCII-only (Python ensure_ascii)',
+      { order: 'utf16', escape: (ch) => (ch.codePointAt(0)! > 0x7e ? [...ch].map((_, i) => u(ch.charCodeAt(i))).join('') : undefined) },
+      text,
+    ],
+    ['"/" escaped as "\\/" (PHP json_encode)', { order: 'utf16', escape: (ch) => (ch === '/' ? '\\/' : undefined) }, text],
+    ['member names in code-point (or UTF-8 byte) order', { order: 'codepoint' }, caps],
+    ['member names sorted ignoring case', { order: 'caseless' }, caps],
+    ['uppercase hex in \\u escapes', { order: 'utf16', escape: (ch) => (ch.codePointAt(0)! < 0x20 && SHORT[ch.codePointAt(0)!] === undefined ? u(ch.codePointAt(0)!, true) : undefined) }, caps],
+    ['\\u0008 and \\u000c instead of \\b and \\f', { order: 'utf16', escape: (ch) => (ch === '\b' || ch === '\f' ? u(ch.charCodeAt(0)) : undefined) }, caps],
+    ['DEL escaped as \\u007f', { order: 'utf16', escape: (ch) => (ch === '\u007f' ? u(0x7f) : undefined) }, caps],
+  ];
+  it.each(lookAlikes)('%s gives other bytes, and the signature fails on them', (_name, style, v) => {
+    const payload = payloadOf(v, style);
+    expect(payload).not.toBe(v.payload_jcs);
+    expect(verifiesWith(v, payload)).toBe(false);
   });
 });

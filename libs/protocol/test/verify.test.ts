@@ -119,6 +119,22 @@ describe('signDocument and verifyDocument', () => {
     expect(codeOf(() => verifyDocument({ ...forged, creator: keys.creator.did }, options)).code).toBe('signature.wrong_signer');
   });
 
+  it('names both the signer and the expected DID when the signer is wrong', () => {
+    const byStranger = signDocument({ ...contentManifest(), creator: keys.stranger.did }, keys.stranger, options);
+    expect(() => verifyDocument({ ...byStranger, creator: keys.creator.did }, options)).toThrow(
+      `signature.wrong_signer: $.signature: signed by ${keys.stranger.did}, but the signer must be $.creator (${keys.creator.did})`,
+    );
+    const { operator: _operator, ...withoutOperator } = nodeManifest();
+    const byOperator = signDocument({ ...withoutOperator, node_id: keys.operator.did }, keys.operator, options);
+    expect(() => verifyDocument({ ...byOperator, node_id: keys.node.did }, options)).toThrow(
+      `signed by ${keys.operator.did}, but the signer must be $.node_id (${keys.node.did}), as there is no $.operator`,
+    );
+    const service = signDocument(serviceManifest(), keys.nodeService, options);
+    expect(() => verifyDocument(service, { now: NOW, nodePublicKey: () => keys.stranger.did })).toThrow(
+      `signed by ${keys.nodeService.did}, but the signer must be public_key of the node manifest of ${keys.node.did} (${keys.stranger.did})`,
+    );
+  });
+
   it('judges freshness at the injected time', () => {
     const signed = signDocument(nodeManifest(), keys.operator, options);
     expect(() => verifyDocument(signed, { now: new Date('2026-12-05T16:59:59.999Z') })).not.toThrow();

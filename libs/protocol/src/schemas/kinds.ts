@@ -40,7 +40,11 @@ export const NodeManifestSchema = Type.Object(
           Type.String({ maxLength: 64, pattern: JETSTREAM_DOMAIN_PATTERN, errorMessage: 'not a JetStream domain name' }),
         ),
       },
-      { additionalProperties: true, maxProperties: 64 },
+      {
+        additionalProperties: true,
+        maxProperties: 64,
+        description: 'open object: region required, jetstream_domain for nodes federating over NATS, other members free',
+      },
     ),
     /** The key that signs this node's service manifests. */
     public_key: DidKey,
@@ -51,7 +55,7 @@ export const NodeManifestSchema = Type.Object(
     expires_at: Timestamp,
     signature: Signature,
   },
-  closed,
+  { ...closed, description: 'node manifest (spec 4.1); signed by operator if present, else node_id; seq orders node_id' },
 );
 
 /** Spec 5.1. Signed by the `public_key` of the current node manifest of `node_id`. */
@@ -64,14 +68,17 @@ export const ServiceManifestSchema = Type.Object(
     type: Token,
     entrypoints: Type.Array(HttpsUrl, { minItems: 1, maxItems: 16, uniqueItems: true }),
     /** The OpenAPI document and its SHA-256, so a client can pin what it fetched. */
-    schema: Type.Object({ url: HttpsUrl, sha256: Sha256Hex }, closed),
+    schema: Type.Object({ url: HttpsUrl, sha256: Sha256Hex }, { ...closed, description: 'the OpenAPI document and the SHA-256 of its bytes' }),
     version: Semver,
     seq: Seq,
     issued_at: Timestamp,
     expires_at: Timestamp,
     signature: Signature,
   },
-  closed,
+  {
+    ...closed,
+    description: 'service manifest (spec 5.1); signed by the public_key of the current node manifest of node_id; seq orders service_id',
+  },
 );
 
 /** Spec 3.1, 6.3. Signed by `creator`. */
@@ -86,7 +93,7 @@ export const ContentManifestSchema = Type.Object(
     /** Ordered chunk CIDs: CIDv1, raw codec, sha2-256. */
     chunks: Type.Array(RawCid, { minItems: 1, maxItems: 4096 }),
     /** Content size in bytes. */
-    size: Type.Integer({ minimum: 0, maximum: MAX_SAFE }),
+    size: Type.Integer({ minimum: 0, maximum: MAX_SAFE, description: 'content size in bytes' }),
     /** CIDv1 raw sha2-256 of the concatenated content. */
     fingerprint: RawCid,
     version: Semver,
@@ -100,7 +107,7 @@ export const ContentManifestSchema = Type.Object(
     mime: Type.Optional(Type.String({ maxLength: 255, pattern: MIME_PATTERN, errorMessage: 'not a media type (type/subtype, lowercase)' })),
     signature: Signature,
   },
-  closed,
+  { ...closed, description: 'content manifest (spec 3.1, 6.3); signed by creator; seq orders manifest_id' },
 );
 
 /**
@@ -133,7 +140,10 @@ export const NodeAttestationSchema = Type.Object(
     expires_at: Timestamp,
     signature: Signature,
   },
-  closed,
+  {
+    ...closed,
+    description: "node attestation (spec 4.2, 4.3): one node's signed observation of another; signed by attester; seq orders (attester, subject)",
+  },
 );
 
 /** Reasons a node may be flagged (spec 9.1), plus unavailability (spec 9.2 uptime). */
@@ -159,7 +169,7 @@ export const NodeReportSchema = Type.Object(
     issued_at: Timestamp,
     signature: Signature,
   },
-  closed,
+  { ...closed, description: 'node report (spec 9): one node flags another; signed by reporter; seq orders (reporter, subject, reason)' },
 );
 
 export const SCHEMAS = {

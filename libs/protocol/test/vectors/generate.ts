@@ -14,12 +14,14 @@ import { canonicalizeSigned } from '../../src/jcs.ts';
 import { signDetached } from '../../src/jws.ts';
 import {
   contentManifest,
+  contentManifestWithText,
   EXPIRES_AT,
   ISSUED_AT,
   KEY_LABELS,
   keys,
   nodeAttestation,
   nodeManifest,
+  nodeManifestWithUnicodeCapabilities,
   nodeReport,
   NOW,
   rawCid,
@@ -60,13 +62,14 @@ const base = {
 };
 
 // ---- valid vectors --------------------------------------------------------------
-const valid = Object.entries(base).map(([kind, make]) => {
-  const signer = keys[SIGNER_OF[kind as keyof typeof SIGNER_OF] as KeyName];
+function validVector(kind: keyof typeof base, make: () => Doc, name: string, note?: string) {
+  const signer = keys[SIGNER_OF[kind] as KeyName];
   const document = signDocument(make(), signer, { now: NOW, nodePublicKey: (id) => NODE_KEYS[id] });
   const { payload, whole } = canonicalizeSigned(document);
   const header = protectedHeader(signer.did);
   return {
-    name: `valid ${kind}`,
+    name,
+    ...(note === undefined ? {} : { note }),
     kind,
     now: NOW.toISOString(),
     node_public_keys: kind === 'service_manifest' ? NODE_KEYS : {},
@@ -79,7 +82,28 @@ const valid = Object.entries(base).map(([kind, make]) => {
     whole_jcs: whole,
     record_id: createHash('sha256').update(whole, 'utf8').digest('hex'),
   };
-});
+}
+
+const valid = [
+  ...Object.entries(base).map(([kind, make]) => validVector(kind as keyof typeof base, make, `valid ${kind}`)),
+  // Vectors that tell a JCS implementation from a look-alike (README.md says what each catches).
+  validVector(
+    'content_manifest',
+    contentManifestWithText,
+    'valid content_manifest: text JCS copies as is',
+    'title and description hold & < > / " \\ tab, line feed, é, CJK, an astral-plane emoji, U+2028, U+2029 and U+0085: ' +
+      'JCS escapes only " \\ and control characters, so HTML-escaping (Go json.Marshal), ASCII-only (Python ensure_ascii) or ' +
+      '"\\/" serialisers fail; the 32-emoji tag is 64 UTF-16 code units, exactly the tag limit, so counting UTF-8 bytes fails.',
+  ),
+  validVector(
+    'node_manifest',
+    nodeManifestWithUnicodeCapabilities,
+    'valid node_manifest: capabilities in UTF-16 order, control characters escaped',
+    'capability names sort by UTF-16 code units: U+1F600 (D83D DE00) before U+E000 before U+FF61, where code-point or UTF-8 ' +
+      'order puts U+1F600 last; "Zone" sorts before "controls"; "controls" holds U+0000 U+0008 U+000C U+000D U+000B U+001F U+007F, which JCS writes ' +
+      '\\u0000 \\b \\f \\r \\u000b \\u001f and a literal DEL.',
+  ),
+];
 
 // ---- invalid vectors ------------------------------------------------------------
 interface Invalid {
@@ -186,6 +210,8 @@ add('33 tags', 'schema', '$.tags', change(contentManifest, { tags: Array.from({ 
 add('duplicate tags', 'schema', '$.tags', change(contentManifest, { tags: ['music', 'music'] }));
 add('control character in title', 'schema', '$.title', change(contentManifest, { title: 'bell\u0007' }));
 add('title too long', 'schema', '$.title', change(contentManifest, { title: 'x'.repeat(257) }));
+// 129 code points but 258 UTF-16 code units: lengths count UTF-16 code units.
+add('title of 129 emoji (258 UTF-16 code units)', 'schema', '$.title', change(contentManifest, { title: '🎵'.repeat(129) }));
 add(
   'http entrypoint',
   'schema',
