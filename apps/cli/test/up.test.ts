@@ -204,6 +204,29 @@ describe('dmf up (embedded)', () => {
     }
   });
 
+  it('stops, with exit 1 and one line, when a server it launched dies', async () => {
+    const dir = await makeTempDir('up-crash');
+    try {
+      const child = spawnUp(dir, await freePort());
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      let stdout = '';
+      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await waitFor(() => stdout.includes('\nready '), { timeoutMs: 30_000, description: 'ready' });
+      const redisPid = await readPidFile(join(dir, 'redis', 'redis-server.pid'));
+      const natsPid = await readPidFile(join(dir, 'nats', 'nats-server.pid'));
+      process.kill(redisPid!, 'SIGKILL');
+      const killedAt = Date.now();
+      expect(await exited).toBe(1);
+      expect(Date.now() - killedAt).toBeLessThan(15_000);
+      expect(stderr).toMatch(/^dmf: redis-server exited unexpectedly \(SIGKILL\); see .*redis-server\.log; stopping$/m);
+      expect(isAlive(natsPid!)).toBe(false);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
   it('rejects bad configuration naming the field, before starting anything', async () => {
     const result = await runDmf(['up', '--port', '99999'], { env: cleanEnv() });
     expect(result.code).toBe(2);

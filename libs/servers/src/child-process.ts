@@ -13,6 +13,8 @@ export class ManagedChild {
   readonly #logFile: string;
   #child: ChildProcess | undefined;
   #exited: Promise<number | null> | undefined;
+  #stopping = false;
+  #onUnexpectedExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
 
   constructor(command: string, args: readonly string[], logFile: string) {
     this.#command = command;
@@ -28,9 +30,15 @@ export class ManagedChild {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
+  /** Called when the process exits without stop() or kill() having been asked for. */
+  onUnexpectedExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    this.#onUnexpectedExit = listener;
+  }
+
   /** Spawns the process; resolves once it has been spawned (not when it is ready). */
   async spawn(): Promise<void> {
     if (this.running) return;
+    this.#stopping = false;
     const log = openSync(this.#logFile, 'a');
     let child: ChildProcess;
     try {
@@ -44,9 +52,10 @@ export class ManagedChild {
     this.#child = child;
     live.add(child);
     this.#exited = new Promise((resolve) => {
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         live.delete(child);
         resolve(code);
+        if (!this.#stopping) this.#onUnexpectedExit?.(code, signal);
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -74,6 +83,7 @@ export class ManagedChild {
   async stop(graceMs = 5_000): Promise<void> {
     const child = this.#child;
     if (!child || !this.running) return;
+    this.#stopping = true;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await this.#exited;
@@ -84,6 +94,7 @@ export class ManagedChild {
   async kill(): Promise<void> {
     const child = this.#child;
     if (!child || !this.running) return;
+    this.#stopping = true;
     child.kill('SIGKILL');
     await this.#exited;
   }

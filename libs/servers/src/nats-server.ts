@@ -47,6 +47,7 @@ export class NatsServer {
     NatsServerOptions;
   #ports: ChosenPorts | undefined;
   #child: ManagedChild | undefined;
+  #onUnexpectedExit: ((description: string) => void) | undefined;
 
   private constructor(options: NatsServerOptions) {
     this.#options = {
@@ -102,6 +103,14 @@ export class NatsServer {
     return leafPort === undefined ? undefined : `nats-leaf://${this.#hostForUrl()}:${leafPort}`;
   }
 
+  /**
+   * Called with a one-line description when the server exits although nobody asked it
+   * to (a crash, an operator's kill): a node cannot work without it.
+   */
+  onUnexpectedExit(listener: (description: string) => void): void {
+    this.#onUnexpectedExit = listener;
+  }
+
   async start(): Promise<void> {
     if (this.running) return;
     const o = this.#options;
@@ -124,6 +133,9 @@ export class NatsServer {
     await writeFile(configFile, config);
     const child = new ManagedChild(o.binary ?? requireBinary('nats-server'), ['-c', configFile], this.logFile);
     this.#child = child;
+    child.onUnexpectedExit((code, signal) =>
+      this.#onUnexpectedExit?.(`nats-server ${this.name} exited unexpectedly (${signal ?? `code ${code}`}); see ${this.logFile}`),
+    );
     await child.spawn();
     await child.whileRunning(this.#waitUntilReady(portsDir, child.pid ?? 0));
   }

@@ -31,6 +31,7 @@ export class RedisServer {
   readonly #options: RedisServerOptions;
   #port: number | undefined;
   #child: ManagedChild | undefined;
+  #onUnexpectedExit: ((description: string) => void) | undefined;
 
   private constructor(options: RedisServerOptions) {
     this.#options = { ...options };
@@ -58,6 +59,14 @@ export class RedisServer {
   }
   get running(): boolean {
     return this.#child?.running ?? false;
+  }
+
+  /**
+   * Called with a one-line description when the server exits although nobody asked it
+   * to (a crash, an operator's kill): a node cannot work without it.
+   */
+  onUnexpectedExit(listener: (description: string) => void): void {
+    this.#onUnexpectedExit = listener;
   }
 
   async start(): Promise<void> {
@@ -102,6 +111,9 @@ export class RedisServer {
     ];
     const child = new ManagedChild(o.binary ?? requireBinary('redis-server'), args, this.logFile);
     this.#child = child;
+    child.onUnexpectedExit((code, signal) =>
+      this.#onUnexpectedExit?.(`redis-server exited unexpectedly (${signal ?? `code ${code}`}); see ${this.logFile}`),
+    );
     await child.spawn();
     await child.whileRunning(
       waitFor(() => ping(this.host, port), {

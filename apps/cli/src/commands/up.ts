@@ -32,6 +32,13 @@ export function registerUp(program: Command): void {
       // Listen for a stop before starting anything, so Ctrl-C during start-up also
       // stops the servers already launched (they run in process groups of their own).
       const stop = new AbortController();
+      let exitCode: number = EXIT.ok;
+      // A server the node launched died: the node cannot work without it, so it stops.
+      const onFatal = (description: string) => {
+        process.stderr.write(`dmf: ${description}; stopping\n`);
+        exitCode = EXIT.failed;
+        stop.abort();
+      };
       const onSignal = (signal: NodeJS.Signals) => {
         if (stop.signal.aborted) {
           process.stderr.write(`dmf: ${signal} again, exiting without waiting\n`);
@@ -44,7 +51,7 @@ export function registerUp(program: Command): void {
 
       // Loaded on use: the node's dependencies (Fastify, NATS, Redis) would slow every other command.
       const { runNode } = await import('../up/run-node.ts');
-      const node = await runNode(config, say, stop.signal);
+      const node = await runNode(config, say, stop.signal, onFatal);
       if (node) {
         if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'ready', ...node.summary })}\n`);
         if (!stop.signal.aborted) await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
@@ -54,6 +61,7 @@ export function registerUp(program: Command): void {
         say('stopped'); // interrupted while starting; what had started is stopped
       }
       if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'stopped' })}\n`);
-      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      // Everything is closed; a client library's reconnect timer must not keep the process alive.
+      process.exit(exitCode);
     });
 }

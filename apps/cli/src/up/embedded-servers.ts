@@ -16,7 +16,11 @@ export interface BackingServices {
  * binaries, each in a folder of its own under the data folder, unless a URL for it
  * was configured. Stores persist, so running `dmf up` again resumes with the same data.
  */
-export async function startBackingServices(config: UpConfig, lifecycle: Lifecycle): Promise<BackingServices> {
+export async function startBackingServices(
+  config: UpConfig,
+  lifecycle: Lifecycle,
+  onFatal: (description: string) => void,
+): Promise<BackingServices> {
   const summary: string[] = [];
   let natsUrl = config.natsUrl;
   if (natsUrl === undefined) {
@@ -26,7 +30,8 @@ export async function startBackingServices(config: UpConfig, lifecycle: Lifecycl
       domain: config.domain,
       leafRemotes: config.leafRemotes,
     });
-    lifecycle.add('nats-server', () => nats.stop());
+    nats.onUnexpectedExit(onFatal);
+    lifecycle.add('nats-server', () => nats.stop(), () => void nats.kill());
     await nats.start();
     natsUrl = nats.url;
     const leaf = config.leafRemotes.length > 0 ? `, leaf of ${config.leafRemotes.join(', ')}` : '';
@@ -37,7 +42,8 @@ export async function startBackingServices(config: UpConfig, lifecycle: Lifecycl
   let redisUrl = config.redisUrl;
   if (redisUrl === undefined) {
     const redis = RedisServer.create({ dir: join(config.dataDir, 'redis'), persistent: true });
-    lifecycle.add('redis-server', () => redis.stop());
+    redis.onUnexpectedExit(onFatal);
+    lifecycle.add('redis-server', () => redis.stop(), () => void redis.kill());
     await redis.start();
     redisUrl = redis.url;
     summary.push(`redis      ${redis.url} (embedded; log ${redis.logFile})`);

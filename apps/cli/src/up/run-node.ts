@@ -53,8 +53,10 @@ export async function runNode(
   config: UpConfig,
   print: (line: string) => void,
   stop: AbortSignal,
+  onFatal: (description: string) => void,
 ): Promise<RunningNode | undefined> {
-  const log: Logger = pino({ level: config.logLevel, base: { operator: config.operator } }, pino.destination(2));
+  // Synchronous stderr: the last lines before an exit must not be lost.
+  const log: Logger = pino({ level: config.logLevel, base: { operator: config.operator } }, pino.destination({ dest: 2, sync: true }));
   const lifecycle = new Lifecycle();
   const checkpoint = () => {
     if (stop.aborted) throw new StartInterrupted();
@@ -64,11 +66,11 @@ export async function runNode(
     lifecycle.add('data folder lock', await lockDataDir(config.dataDir));
     const identity = await loadOrCreateIdentity(config);
     checkpoint();
-    const services = await startBackingServices(config, lifecycle);
+    const services = await startBackingServices(config, lifecycle, onFatal);
     checkpoint();
 
     const { nc, jsm } = await connectJetStream(services.natsUrl, `dmf node ${config.operator}`);
-    lifecycle.add('nats connection', () => nc.drain());
+    lifecycle.add('nats connection', () => nc.drain(), () => void nc.close());
     const report = await applyDefinitions(jsm, definitionsFor({ operator: config.operator, domain: config.domain, peers: config.peers }));
     const js = jetstream(nc);
     checkpoint();
@@ -82,9 +84,13 @@ export async function runNode(
       redis.disconnect();
       throw new CliError(`cannot reach Redis at ${redactUrl(services.redisUrl)}: ${(cause as Error).message}`, EXIT.failed, { cause });
     }
-    lifecycle.add('redis connection', async () => {
-      await redis.quit();
-    });
+    lifecycle.add(
+      'redis connection',
+      async () => {
+        await redis.quit();
+      },
+      () => redis.disconnect(),
+    );
 
     const ledger = createRecordLedger({ js, operator: config.operator, logger: log });
     lifecycle.add('record ledger', () => ledger.close());
