@@ -47,6 +47,9 @@ describe('loadUpConfig', () => {
     [{ natsUrl: 'http://x' }, {}, /NATS URL: "http:\/\/x" must use nats: or tls:/],
     [{ logLevel: 'loud' }, {}, /log level: "loud" is not one of/],
     [{}, { DMF_TLS_CERT: 'a.pem' }, /set both or neither/],
+    [{ host: '127.0.0.999' }, {}, /--host: "127.0.0.999" is not an IP address or host name/],
+    [{ operator: '' }, { DMF_OPERATOR: 'fine' }, /--operator: "" is not an operator token/],
+    [{ data: '/etc/hostname' }, {}, /--data: \/etc\/hostname exists and is not a folder/],
   ])('rejects %o %o naming the field', (flags, env, message) => {
     expect(() => loadUpConfig(flags, env, '/')).toThrow(message);
   });

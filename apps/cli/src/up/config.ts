@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DefinitionError, validateDomain, validateOperator } from '@dmf/streams';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -67,6 +69,15 @@ function parsePort(field: string, raw: string): number {
   return port;
 }
 
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** An IP address, or a host name that is not a malformed dotted-decimal address. */
+function parseHost(field: string, raw: string): string {
+  if (isIP(raw)) return raw;
+  if (/^[\d.]+$/.test(raw) || !HOSTNAME.test(raw)) fail(field, `${JSON.stringify(raw)} is not an IP address or host name`);
+  return raw;
+}
+
 function parseUrl(field: string, raw: string, schemes: string[]): string {
   let url: URL;
   try {
@@ -95,11 +106,11 @@ function parsePeer(field: string, raw: string): { operator: string; domain: stri
 }
 
 export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string): UpConfig {
-  const operator = validName(validateOperator, flags.operator ? '--operator' : 'DMF_OPERATOR', flags.operator ?? env.DMF_OPERATOR ?? 'local');
+  const operator = validName(validateOperator, flags.operator !== undefined ? '--operator' : 'DMF_OPERATOR', flags.operator ?? env.DMF_OPERATOR ?? 'local');
   const domainRaw = flags.domain ?? env.DMF_DOMAIN;
-  const domain = domainRaw === undefined ? operator : validName(validateDomain, flags.domain ? '--domain' : 'DMF_DOMAIN', domainRaw);
+  const domain = domainRaw === undefined ? operator : validName(validateDomain, flags.domain !== undefined ? '--domain' : 'DMF_DOMAIN', domainRaw);
   const region = flags.region ?? env.DMF_REGION ?? 'unspecified';
-  if (!REGION.test(region)) fail(flags.region ? '--region' : 'DMF_REGION', `${JSON.stringify(region)} must be 1-64 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit`);
+  if (!REGION.test(region)) fail(flags.region !== undefined ? '--region' : 'DMF_REGION', `${JSON.stringify(region)} must be 1-64 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit`);
   const natsRaw = flags.natsUrl ?? env.DMF_NATS_URL;
   const redisRaw = flags.redisUrl ?? env.DMF_REDIS_URL;
   const level = flags.logLevel ?? env.DMF_LOG_LEVEL ?? 'info';
@@ -111,10 +122,18 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     parsePeer(flags.peer?.length ? '--peer' : 'DMF_PEERS', p),
   );
   if (peers.some((p) => p.operator === operator)) fail('peers', `this operator (${operator}) cannot be its own peer`);
+  const dataDir = resolve(cwd, flags.data ?? env.DMF_DATA_DIR ?? '.dmf');
+  const dataField = flags.data !== undefined ? '--data' : 'DMF_DATA_DIR';
+  try {
+    if (!statSync(dataDir).isDirectory()) fail(dataField, `${dataDir} exists and is not a folder`);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    // Absent is fine: dmf up creates it.
+  }
   return {
-    dataDir: resolve(cwd, flags.data ?? env.DMF_DATA_DIR ?? '.dmf'),
-    host: flags.host ?? env.DMF_HOST ?? '127.0.0.1',
-    port: parsePort(flags.port ? '--port' : 'DMF_PORT', flags.port ?? env.DMF_PORT ?? '8443'),
+    dataDir,
+    port: parsePort(flags.port !== undefined ? '--port' : 'DMF_PORT', flags.port ?? env.DMF_PORT ?? '8443'),
+    host: parseHost(flags.host !== undefined ? '--host' : 'DMF_HOST', flags.host ?? env.DMF_HOST ?? '127.0.0.1'),
     operator,
     domain,
     region,

@@ -1,7 +1,9 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSigningKey, readKeyFile, writeKeyFile, type SigningKey } from '@dmf/protocol';
 import { createCertificateAuthority, issueServerCertificate } from '@dmf/http';
+import { CliError, EXIT } from '../exit-codes.ts';
 import type { UpConfig } from './config.ts';
 
 export interface NodeIdentity {
@@ -12,6 +14,23 @@ export interface NodeIdentity {
   caFile: string | undefined;
   /** True when this run created the key (first run). */
   created: boolean;
+}
+
+/** Reads an operator's PEM file and checks that `parse` accepts it; errors name the setting. */
+async function readPem(setting: string, path: string, parse: (pem: string) => unknown): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message;
+    throw new CliError(`${setting}: cannot read ${path}: ${reason}`, EXIT.usage, { cause });
+  }
+  try {
+    parse(pem);
+  } catch (cause) {
+    throw new CliError(`${setting}: ${path} is not a PEM ${setting === 'DMF_TLS_CERT' ? 'certificate' : 'private key'}`, EXIT.usage, { cause });
+  }
+  return pem;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -44,7 +63,8 @@ export async function loadOrCreateIdentity(config: UpConfig): Promise<NodeIdenti
   }
 
   if (config.tlsCertFile && config.tlsKeyFile) {
-    const [cert, tlsKey] = await Promise.all([readFile(config.tlsCertFile, 'utf8'), readFile(config.tlsKeyFile, 'utf8')]);
+    const cert = await readPem('DMF_TLS_CERT', config.tlsCertFile, (pem) => new X509Certificate(pem));
+    const tlsKey = await readPem('DMF_TLS_KEY', config.tlsKeyFile, (pem) => createPrivateKey(pem));
     return { key, keyFile, tls: { key: tlsKey, cert }, caFile: undefined, created };
   }
 

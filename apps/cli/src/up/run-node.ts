@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Redis } from 'ioredis';
 import { jetstream } from '@nats-io/jetstream';
@@ -37,6 +38,29 @@ export interface NodeSummary {
   caFile: string | undefined;
 }
 
+function listenFailure(host: string, port: number, cause: unknown): CliError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  const reason = code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : (cause as Error).message;
+  return new CliError(`cannot listen on ${host}:${port}: ${reason}`, EXIT.failed, { cause });
+}
+
+/** Binds and releases host:port, so that a busy port is reported before any server starts. */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (cause) => reject(listenFailure(host, port, cause)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+async function createDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new CliError(`data folder: cannot create ${dataDir}: ${(cause as Error).message}`, EXIT.usage, { cause });
+  }
+}
+
 /** How often the node checks whether its manifest needs re-signing before expiry. */
 const MANIFEST_CHECK_MS = 3_600_000;
 
@@ -62,7 +86,9 @@ export async function runNode(
     if (stop.aborted) throw new StartInterrupted();
   };
   try {
-    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    await createDataDir(config.dataDir);
+    // Before launching anything: a busy port would otherwise be found out last.
+    await assertPortFree(config.host, config.port);
     lifecycle.add('data folder lock', await lockDataDir(config.dataDir));
     const identity = await loadOrCreateIdentity(config);
     checkpoint();
@@ -130,9 +156,7 @@ export async function runNode(
     try {
       await app.listen({ host: config.host, port: config.port });
     } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      const reason = code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : (cause as Error).message;
-      throw new CliError(`cannot listen on ${config.host}:${config.port}: ${reason}`, EXIT.failed, { cause });
+      throw listenFailure(config.host, config.port, cause);
     }
     checkpoint();
 
