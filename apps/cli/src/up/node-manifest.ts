@@ -55,19 +55,40 @@ export function nextManifest(previous: Document | undefined, key: SigningKey, co
   ) as Document;
 }
 
-/** Loads the last manifest this node signed (if it still verifies), signs the next one if needed, and saves it. */
-export async function refreshNodeManifest(dataDir: string, key: SigningKey, content: NodeManifestContent, now = new Date()): Promise<Document> {
-  const file = join(dataDir, 'node-manifest.json');
-  let previous: Document | undefined;
+/** A manifest of this node that verifies (as of its own issued_at), or undefined. */
+function ownManifest(candidate: unknown, key: SigningKey): Document | undefined {
   try {
-    const stored = JSON.parse(await readFile(file, 'utf8')) as Document;
-    verifyDocument(stored, { now: new Date(Date.parse(String(stored.issued_at))) });
-    previous = stored;
+    const document = candidate as Document;
+    verifyDocument(document, { now: new Date(Date.parse(String(document.issued_at))) });
+    return document.kind === 'node_manifest' && document.node_id === key.did ? document : undefined;
   } catch {
-    previous = undefined; // absent or damaged: start a new version line below
+    return undefined;
   }
+}
+
+/**
+ * Signs the next node manifest if needed and saves it. The previous version is the
+ * newer of the copy saved in the data folder and `published` (the last one in this
+ * operator's ORIGIN stream), so a lost or damaged file never makes `seq` go back.
+ */
+export async function refreshNodeManifest(
+  dataDir: string,
+  key: SigningKey,
+  content: NodeManifestContent,
+  now = new Date(),
+  published?: unknown,
+): Promise<Document> {
+  const file = join(dataDir, 'node-manifest.json');
+  let stored: unknown;
+  try {
+    stored = JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    stored = undefined; // absent or damaged
+  }
+  const candidates = [ownManifest(stored, key), ownManifest(published, key)].filter((d): d is Document => d !== undefined);
+  const previous = candidates.sort((a, b) => Number(b.seq) - Number(a.seq))[0];
   const manifest = nextManifest(previous, key, content, now);
-  if (manifest !== previous) {
+  if (manifest !== stored) {
     await writeFile(`${file}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(`${file}.tmp`, file);
   }

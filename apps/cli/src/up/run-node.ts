@@ -16,7 +16,7 @@ import { startBackingServices } from './embedded-servers.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { loadOrCreateIdentity } from './node-identity.ts';
 import { refreshNodeManifest } from './node-manifest.ts';
-import { publishNodeManifest } from './node-manifest-publisher.ts';
+import { lastPublishedNodeManifest, publishNodeManifest } from './node-manifest-publisher.ts';
 import { startFailure } from './start-errors.ts';
 import { NODE_MANIFEST_PATH, SERVICE_MANIFESTS_PATH, registerWellKnownRoutes } from './well-known-routes.ts';
 
@@ -131,7 +131,8 @@ export async function runNode(
       mirrors: [] as string[],
       version: DMF_VERSION,
     };
-    let nodeManifest = await refreshNodeManifest(config.dataDir, identity.key, manifestContent);
+    const published = await lastPublishedNodeManifest(jsm, config.operator);
+    let nodeManifest = await refreshNodeManifest(config.dataDir, identity.key, manifestContent, new Date(), published);
     await publishNodeManifest(js, jsm, config.operator, nodeManifest);
     const renew = setInterval(() => {
       void (async () => {
