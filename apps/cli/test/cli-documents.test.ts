@@ -169,6 +169,32 @@ describe('dmf sign, verify and id', () => {
     expect(result.stderr).toMatch(message);
   });
 
+  it('refuses oversized input without reading it all, and reads a file that starts with a BOM', async () => {
+    const huge = join(dir, 'huge.json');
+    await writeFile(huge, `{"kind":"content_manifest","title":"${'x'.repeat(600 * 1024)}"}`);
+    const tooLarge = await runDmf(['verify', huge]);
+    expect(tooLarge.code).toBe(1);
+    expect(tooLarge.stderr).toBe('dmf: invalid json.too_large: input is larger than 524288 bytes\n');
+
+    const signed = await runDmf(['sign', '--key', keyFile], { input: JSON.stringify(unsigned) });
+    const bom = await runDmf(['verify'], { input: `\uFEFF${signed.stdout}` });
+    expect(bom.stdout).toMatch(/^valid content_manifest /);
+
+    const garbage = await runDmf(['verify'], { input: '\xff\xfe\x00garbage' });
+    expect(garbage.code).toBe(2);
+  });
+
+  it('will not sign a document dated in the future, nor write a key over a folder', async () => {
+    const future = await runDmf(['sign', '--key', keyFile, '--issued-at', '2099-01-01T00:00:00.000Z'], {
+      input: JSON.stringify(unsigned),
+    });
+    expect(future.code).toBe(1);
+    expect(future.stderr).toMatch(/^dmf: invalid issued_at\.future: /);
+    const folder = await runDmf(['keygen', '--out', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toBe(`dmf: --out: ${dir} is a folder; give the path of the key file to create\n`);
+  });
+
   it('refuses a key file that others can read', async () => {
     const loose = join(dir, 'loose.key');
     await runDmf(['keygen', '--out', loose]);

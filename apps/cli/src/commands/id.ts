@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { recordId } from '@dmf/protocol';
-import { readInput } from '../input.ts';
 import { protocolFailure, readDocument } from '../documents.ts';
 import { printResult } from '../output.ts';
 
@@ -11,7 +10,7 @@ export function registerId(program: Command): void {
     .argument('[input]', 'the JSON document; - or nothing for stdin')
     .option('--json', 'print {"id"} as JSON', false)
     .action(async (input: string | undefined, options: { json: boolean }) => {
-      const document = readDocument(await readInput(input));
+      const document = await readDocument(input);
       let id: string;
       try {
         id = recordId(document);

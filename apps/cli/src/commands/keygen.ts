@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { generateSigningKey, writeKeyFile } from '@dmf/protocol';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -11,6 +12,9 @@ export function registerKeygen(program: Command): void {
     .option('--force', 'overwrite an existing key file', false)
     .option('--json', 'print {"did","file"} as JSON', false)
     .action(async (options: { out: string; force: boolean; json: boolean }) => {
+      if ((await stat(options.out).catch(() => undefined))?.isDirectory()) {
+        throw new CliError(`--out: ${options.out} is a folder; give the path of the key file to create`, EXIT.usage);
+      }
       const key = generateSigningKey();
       try {
         await writeKeyFile(options.out, key, { overwrite: options.force });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { EXPIRING_KINDS, canonicalBytes, readKeyFile, signDocument, type DocumentKind } from '@dmf/protocol';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { readInput } from '../input.ts';
 import { protocolFailure, readDocument } from '../documents.ts';
 import { parseDuration, parseTimestamp, parseSeq } from '../values.ts';
 
@@ -31,7 +30,7 @@ export function registerSign(program: Command): void {
       const expiresIn = parseDuration('--expires-in', options.expiresIn);
       const expiresAt = options.expiresAt === undefined ? undefined : parseTimestamp('--expires-at', options.expiresAt);
       const key = await loadKey(options.key);
-      const document = readDocument(await readInput(input));
+      const document = await readDocument(input);
 
       const unsigned: Record<string, unknown> = { ...document, issued_at: issuedAt.toISOString() };
       delete unsigned.signature;
@@ -46,7 +45,10 @@ export function registerSign(program: Command): void {
       }
       let signed: Record<string, unknown>;
       try {
-        signed = signDocument(unsigned, key, { now: issuedAt }) as Record<string, unknown>;
+        // Checked as of its issued_at (so a back-dated document can be signed), but never
+        // as of a future time: a document dated ahead is refused as verify would refuse it.
+        const checkAt = Math.min(issuedAt.getTime(), Date.now());
+        signed = signDocument(unsigned, key, { now: new Date(checkAt) }) as Record<string, unknown>;
       } catch (error) {
         throw protocolFailure(error);
       }

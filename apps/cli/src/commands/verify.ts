@@ -25,9 +25,8 @@ export function registerVerify(program: Command): void {
     .action(async (input: string | undefined, options: VerifyOptions) => {
       const now = options.at === undefined ? new Date() : parseTimestamp('--at', options.at);
       const nodePublicKey = options.nodeManifest ? await nodeKeyResolver(options.nodeManifest, now) : undefined;
-      const bytes = await readInput(input);
       try {
-        const verified = verifyDocument(parseDocumentInput(bytes), { now, nodePublicKey });
+        const verified = verifyDocument(parseDocumentInput(await readInput(input)), { now, nodePublicKey });
         const result = { valid: true, kind: verified.kind, id: verified.id, signer: verified.signer };
         process.stdout.write(
           options.json ? `${JSON.stringify(result)}\n` : `valid ${verified.kind} ${verified.id} ${verified.signer}\n`,
@@ -44,7 +43,7 @@ export function registerVerify(program: Command): void {
 
 /** Reads and verifies a node manifest, and answers for its node_id with its public_key. */
 async function nodeKeyResolver(path: string, now: Date): Promise<(nodeId: string) => string | undefined> {
-  const manifest = readDocument(await readInput(path));
+  const manifest = await readDocument(path);
   try {
     const verified = verifyDocument(manifest, { now });
     if (verified.kind !== 'node_manifest') throw new CliError(`--node-manifest: ${path} is a ${verified.kind}, not a node_manifest`, EXIT.usage);
