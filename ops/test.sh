@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 dmf_require_node
 dmf_require_npm_deps
 dmf_require_servers nats-server redis-server
+# Colour codes only help a person at a terminal; CI logs and files get plain text.
+[ -t 1 ] || export NO_COLOR=1
 echo "dmf: type-checking (tsc)..."
 npx tsc -p tsconfig.json
 exec npx vitest run --reporter=default --reporter=./test/support/summary-reporter.ts "$@"

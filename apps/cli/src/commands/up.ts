@@ -24,6 +24,11 @@ export function registerUp(program: Command): void {
     .option('--peer <op[@domain]>', 'peer whose ORIGIN stream FEDERATED sources; repeatable (env DMF_PEERS)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env DMF_LOG_LEVEL; default info)')
     .option('--json', 'print {"event":"ready",...} and {"event":"stopped"} as JSON lines instead of the banner', false)
+    .addHelpText(
+      'after',
+      '\nEnvironment only: DMF_TLS_CERT and DMF_TLS_KEY (PEM files) use the operator\'s certificate instead of a self-signed one.\n' +
+        'Every flag also has an environment variable (named in its description); flags win.',
+    )
     .action(async (flags: UpFlags & { json: boolean }) => {
       const config = loadUpConfig(flags, process.env, process.cwd());
       const say = (line: string) => {
