@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createConnection, createServer } from 'node:net';
@@ -119,6 +121,16 @@ describe('dmf up (embedded)', () => {
     expect(verified.signer).toBe(did);
     expect((await stat(join(dataDir, 'keys', 'node.key'))).mode & 0o777).toBe(0o600);
 
+    // The federation service's manifest: signed by the node manifest's public_key, and
+    // pinning the exact OpenAPI document served.
+    const services = JSON.parse((await httpsGet(`${url}/.well-known/dmf/services`, ca)).body) as Record<string, unknown>[];
+    expect(services).toHaveLength(1);
+    const service = verifyDocument(services[0], { nodePublicKey: (id) => (id === did ? String(manifest.public_key) : undefined) });
+    expect(service.kind).toBe('service_manifest');
+    expect(services[0]).toMatchObject({ type: 'federation', entrypoints: [`${url}/`], schema: { url: `${url}/openapi.json` } });
+    const sha256 = createHash('sha256').update(openapi.body).digest('hex');
+    expect((services[0]!.schema as { sha256: string }).sha256).toBe(sha256);
+
     const stopAsked = Date.now();
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
@@ -140,7 +152,7 @@ describe('dmf up (embedded)', () => {
     }
   });
 
-  it('reports a busy port in one line, exit 1, and leaves no server behind', async () => {
+  it('reports a busy port in one line, exit 1, before launching any server', async () => {
     const blocker = createServer();
     const busy = await freePort();
     await new Promise<void>((resolve) => blocker.listen(busy, '127.0.0.1', resolve));
@@ -149,9 +161,9 @@ describe('dmf up (embedded)', () => {
       const result = await runDmf(['up', '--data', dir, '--port', String(busy), '--log-level', 'silent'], { env: cleanEnv() });
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`dmf: cannot listen on 127.0.0.1:${busy}: the port is in use (choose another with --port)\n`);
-      const natsLog = await readFile(join(dir, 'nats', 'nats-server.log'), 'utf8');
-      expect(natsLog).toMatch(/Server Exiting|Initiating Shutdown/);
-      expect(await readPidFile(join(dir, 'redis', 'redis-server.pid')).then((pid) => pid !== undefined && isAlive(pid))).toBe(false);
+      // Found out before anything was launched.
+      expect(existsSync(join(dir, 'nats'))).toBe(false);
+      expect(existsSync(join(dir, 'redis'))).toBe(false);
     } finally {
       blocker.close();
       await removeDir(dir);

@@ -15,6 +15,7 @@ export function registerUp(program: Command): void {
     .option('--data <dir>', 'data folder (env DMF_DATA_DIR; default ./.dmf)')
     .option('--host <address>', 'HTTPS interface (env DMF_HOST; default 127.0.0.1)')
     .option('--port <n>', 'HTTPS port (env DMF_PORT; default 8443)')
+    .option('--public-url <url>', 'https URL clients use to reach this node (env DMF_PUBLIC_URL; default https://<host>:<port>)')
     .option('--operator <token>', 'operator token (env DMF_OPERATOR; default local)')
     .option('--domain <name>', 'JetStream domain of this operator (env DMF_DOMAIN; default: the operator token)')
     .option('--region <name>', 'region in the node manifest (env DMF_REGION; default unspecified)')

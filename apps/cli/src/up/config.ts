@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { isHttpsUrl } from '@dmf/protocol';
 import { DefinitionError, validateDomain, validateOperator } from '@dmf/streams';
 import { CliError, EXIT } from '../exit-codes.ts';
 
@@ -16,6 +17,8 @@ export interface UpConfig {
   host: string;
   /** HTTPS port. DMF_PORT, --port. Default 8443. */
   port: number;
+  /** The https URL clients use to reach this node (service manifests' entrypoints). DMF_PUBLIC_URL, --public-url. Default: https://<host>:<port> (localhost for a wildcard host). */
+  publicUrl: string;
   /** This operator's token: subjects, stream names, msg-ids. DMF_OPERATOR, --operator. Default `local`. */
   operator: string;
   /** This operator's JetStream domain. DMF_DOMAIN, --domain. Default: the operator token. */
@@ -46,6 +49,7 @@ export interface UpFlags {
   region?: string;
   natsUrl?: string;
   redisUrl?: string;
+  publicUrl?: string;
   leafRemote?: string[];
   peer?: string[];
   logLevel?: string;
@@ -76,6 +80,11 @@ function parseHost(field: string, raw: string): string {
   if (isIP(raw)) return raw;
   if (/^[\d.]+$/.test(raw) || !HOSTNAME.test(raw)) fail(field, `${JSON.stringify(raw)} is not an IP address or host name`);
   return raw;
+}
+
+function defaultPublicUrl(host: string, port: number): string {
+  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `https://${name}:${port}`;
 }
 
 function parseUrl(field: string, raw: string, schemes: string[]): string {
@@ -130,10 +139,16 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     if (error instanceof CliError) throw error;
     // Absent is fine: dmf up creates it.
   }
+  const host = parseHost(flags.host !== undefined ? '--host' : 'DMF_HOST', flags.host ?? env.DMF_HOST ?? '127.0.0.1');
+  const port = parsePort(flags.port !== undefined ? '--port' : 'DMF_PORT', flags.port ?? env.DMF_PORT ?? '8443');
+  const publicRaw = flags.publicUrl ?? env.DMF_PUBLIC_URL;
+  const publicUrl = publicRaw === undefined ? defaultPublicUrl(host, port) : publicRaw.replace(/\/+$/, '');
+  if (!isHttpsUrl(publicUrl)) fail(flags.publicUrl !== undefined ? '--public-url' : 'DMF_PUBLIC_URL', `${JSON.stringify(publicRaw)} is not an https URL without credentials`);
   return {
     dataDir,
-    port: parsePort(flags.port !== undefined ? '--port' : 'DMF_PORT', flags.port ?? env.DMF_PORT ?? '8443'),
-    host: parseHost(flags.host !== undefined ? '--host' : 'DMF_HOST', flags.host ?? env.DMF_HOST ?? '127.0.0.1'),
+    host,
+    port,
+    publicUrl,
     operator,
     domain,
     region,

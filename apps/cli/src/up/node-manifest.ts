@@ -36,12 +36,11 @@ function bodyOf(manifest: Document): Document {
 }
 
 /**
- * Decides whether the previous manifest can still be served: same content, signed by
- * this key, and not within the renewal window. Otherwise the next version is signed
- * with `seq` one higher, so peers never see a rollback. Pure.
+ * Decides whether the previous version of a signed, expiring document can still be
+ * served: same content (`body`), and not within the renewal window. Otherwise the next
+ * version is signed with `seq` one higher, so peers never see a rollback. Pure.
  */
-export function nextManifest(previous: Document | undefined, key: SigningKey, content: NodeManifestContent, now: Date): Document {
-  const body = manifestBody(key, content);
+export function nextSignedVersion(previous: Document | undefined, body: Document, key: SigningKey, now: Date): Document {
   if (previous) {
     const expiresAt = Date.parse(String(previous.expires_at));
     const fresh = expiresAt - now.getTime() > NODE_MANIFEST_RENEW_BEFORE_MS;
@@ -55,15 +54,21 @@ export function nextManifest(previous: Document | undefined, key: SigningKey, co
   ) as Document;
 }
 
-/** A manifest of this node that verifies (as of its own issued_at), or undefined. */
-function ownManifest(candidate: unknown, key: SigningKey): Document | undefined {
+/** A document of `kind` this node signed that verifies (as of its own issued_at), or undefined. */
+export function ownDocument(candidate: unknown, key: SigningKey, kind: string): Document | undefined {
   try {
     const document = candidate as Document;
-    verifyDocument(document, { now: new Date(Date.parse(String(document.issued_at))) });
-    return document.kind === 'node_manifest' && document.node_id === key.did ? document : undefined;
+    verifyDocument(document, { now: new Date(Date.parse(String(document.issued_at))), nodePublicKey: () => key.did });
+    return document.kind === kind && document.node_id === key.did ? document : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Writes a JSON file atomically (a crash leaves the old or the new one, never half). */
+export async function saveJson(file: string, value: unknown): Promise<void> {
+  await writeFile(`${file}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
 }
 
 /**
@@ -71,6 +76,10 @@ function ownManifest(candidate: unknown, key: SigningKey): Document | undefined 
  * newer of the copy saved in the data folder and `published` (the last one in this
  * operator's ORIGIN stream), so a lost or damaged file never makes `seq` go back.
  */
+export function nextManifest(previous: Document | undefined, key: SigningKey, content: NodeManifestContent, now: Date): Document {
+  return nextSignedVersion(previous, manifestBody(key, content), key, now);
+}
+
 export async function refreshNodeManifest(
   dataDir: string,
   key: SigningKey,
@@ -85,12 +94,9 @@ export async function refreshNodeManifest(
   } catch {
     stored = undefined; // absent or damaged
   }
-  const candidates = [ownManifest(stored, key), ownManifest(published, key)].filter((d): d is Document => d !== undefined);
+  const candidates = [ownDocument(stored, key, 'node_manifest'), ownDocument(published, key, 'node_manifest')].filter((d): d is Document => d !== undefined);
   const previous = candidates.sort((a, b) => Number(b.seq) - Number(a.seq))[0];
   const manifest = nextManifest(previous, key, content, now);
-  if (manifest !== stored) {
-    await writeFile(`${file}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
-    await rename(`${file}.tmp`, file);
-  }
+  if (manifest !== stored) await saveJson(file, manifest);
   return manifest;
 }

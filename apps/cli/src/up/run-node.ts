@@ -17,6 +17,7 @@ import { Lifecycle } from './lifecycle.ts';
 import { loadOrCreateIdentity } from './node-identity.ts';
 import { refreshNodeManifest } from './node-manifest.ts';
 import { lastPublishedNodeManifest, publishNodeManifest } from './node-manifest-publisher.ts';
+import { refreshServiceManifest } from './service-manifest.ts';
 import { startFailure } from './start-errors.ts';
 import { NODE_MANIFEST_PATH, SERVICE_MANIFESTS_PATH, registerWellKnownRoutes } from './well-known-routes.ts';
 
@@ -142,6 +143,7 @@ export async function runNode(
           await publishNodeManifest(js, jsm, config.operator, nodeManifest);
           log.info({ seq: next.seq }, 'node manifest re-signed before expiry');
         }
+        await refreshServices();
       })().catch((error: unknown) => log.error({ err: (error as Error).message }, 'node manifest renewal failed'));
     }, MANIFEST_CHECK_MS);
     renew.unref();
@@ -152,7 +154,8 @@ export async function runNode(
       info: { title: 'DMF node', version: DMF_VERSION, description: `DMF node of operator ${config.operator}` },
       logger: log,
     });
-    registerWellKnownRoutes(app, { nodeManifest: () => nodeManifest, serviceManifests: () => [] });
+    let serviceManifests: Record<string, unknown>[] = [];
+    registerWellKnownRoutes(app, { nodeManifest: () => nodeManifest, serviceManifests: () => serviceManifests });
     lifecycle.add('https', () => app.close());
     try {
       await app.listen({ host: config.host, port: config.port });
@@ -160,6 +163,20 @@ export async function runNode(
       throw listenFailure(config.host, config.port, cause);
     }
     checkpoint();
+    // The federation service's manifest pins the exact OpenAPI document served.
+    const refreshServices = async () => {
+      const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
+      serviceManifests = [
+        await refreshServiceManifest(config.dataDir, identity.key, {
+          type: 'federation',
+          entrypoints: [`${config.publicUrl}/`],
+          openapiUrl: `${config.publicUrl}/openapi.json`,
+          openapiBytes: openapi.rawPayload,
+          version: DMF_VERSION,
+        }),
+      ];
+    };
+    await refreshServices();
 
     const url = `https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
     const changed = report.filter((r) => r.action !== 'unchanged').map((r) => `${r.action} ${r.name}`);
