@@ -5,8 +5,8 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { waitFor, type Federation } from '@dmf/testing';
-import { applyDefinitions } from '@dmf/bus';
-import { definitionsFor } from '@dmf/streams';
+import { applyDefinitions, parseStreamSource, STREAM_SOURCE_HEADER } from '@dmf/bus';
+import { definitionsFor, parseOriginStreamName } from '@dmf/streams';
 
 export interface OperatorClient {
   operator: string;
@@ -67,4 +67,29 @@ export async function waitForMsgIds(jsm: JetStreamManager, stream: string, expec
     },
     { timeoutMs, intervalMs: 100, description: `${expected.length} msg-ids in ${stream}` },
   );
+}
+
+/** A stored message as the federation tests look at it. */
+export interface StoredRecord {
+  subject: string;
+  msgId: string | undefined;
+  /** Operator whose ORIGIN the message was sourced from (`Nats-Stream-Source`). */
+  sourceOperator: string | undefined;
+}
+
+/** Every message of a stream, in stream order: subject, msg-id and source operator. */
+export async function storedRecords(jsm: JetStreamManager, stream: string): Promise<StoredRecord[]> {
+  const info = await jsm.streams.info(stream);
+  const records: StoredRecord[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq });
+    if (!m) continue;
+    const source = parseStreamSource(m.header.get(STREAM_SOURCE_HEADER) ?? '');
+    records.push({
+      subject: m.subject,
+      msgId: m.header.get('Nats-Msg-Id') || undefined,
+      sourceOperator: source ? parseOriginStreamName(source.stream) : undefined,
+    });
+  }
+  return records;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFederation, type Federation } from '@dmf/testing';
 import { publishRecord, publishRecords } from '@dmf/bus';
-import { federatedStreamName, recordMsgId } from '@dmf/streams';
+import { federatedStreamName, originStreamName, recordMsgId } from '@dmf/streams';
 import { signedManifest, signedManifests } from '../libs/bus/test/fixtures/records.ts';
 import { applyFederation, connectOperator, waitForMsgIds, type OperatorClient } from './federation-helpers.ts';
 
@@ -30,7 +30,7 @@ describe('federation: hub + 3 operator leaf servers, each its own JetStream doma
     await waitForMsgIds(client('opb').jsm, federatedStreamName('opb'), [id]);
     await waitForMsgIds(client('opc').jsm, federatedStreamName('opc'), [id]);
     await waitForMsgIds(client('opa').jsm, federatedStreamName('opa'), [id]);
-    expect((await client('opb').jsm.streams.info('ORIGIN_opb')).state.messages).toBe(0);
+    expect((await client('opb').jsm.streams.info(originStreamName('opb'))).state.messages).toBe(0);
   });
 
   it('records published while opb was offline arrive once it is back', async () => {
@@ -49,6 +49,6 @@ describe('federation: hub + 3 operator leaf servers, each its own JetStream doma
     console.info(`opb caught up ${seconds.toFixed(1)} s after its restart`);
     expect(have.filter((id) => expected.includes(id))).toEqual(expected); // in publish order, once each
     const sources = (await client('opb').jsm.streams.info(federatedStreamName('opb'))).sources ?? [];
-    expect(sources.map((s) => s.name).sort()).toEqual(['ORIGIN_opa', 'ORIGIN_opb', 'ORIGIN_opc']);
+    expect(sources.map((s) => s.name).sort()).toEqual(OPERATORS.map(originStreamName));
   });
 });

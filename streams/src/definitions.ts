@@ -75,7 +75,12 @@ export const DEFAULT_STREAM_LIMITS: Readonly<StreamLimits> = Object.freeze({
 export interface ConsumerTuning {
   /** Time a worker has to acknowledge before the message goes to another. Default 30 s. */
   ackWaitMs: number;
-  /** Deliveries before a message is given up (the consumer group terminates it). Default 5. */
+  /**
+   * Deliveries a message gets before the consumer group terminates it. Default 5. The
+   * consumer's server-side `max_deliver` is one more: on that extra delivery the group
+   * terminates and reports the message without running the handler, so a message whose
+   * handler crashed or hung its worker on the last delivery is not dropped silently.
+   */
   maxDeliver: number;
   /** Unacked messages across all workers; keep well above workers × batch. Default 1024. */
   maxAckPending: number;
@@ -160,14 +165,22 @@ export function originStream(operator: string, limits?: Partial<StreamLimits>): 
   };
 }
 
-/** The sources of `FEDERATED_<op>`: own ORIGIN first, then each peer's, by operator token. */
+/**
+ * The sources of `FEDERATED_<op>`: own ORIGIN first, then each peer's, by operator token.
+ * Each source is filtered to its operator's own subjects: a peer controls its ORIGIN
+ * stream and could bind other operators' subjects there; the filter keeps those out
+ * (they would be charged to the wrong operator, and a msg-id arriving by two sources
+ * stalls one of them on 2.9.10, nats-server#4459).
+ */
 export function federatedSources(operator: string, peers: readonly FederationPeer[], localDomain?: string): StreamSourceSpec[] {
   validateOperator(operator);
   const domain = validateDomain(localDomain ?? operator, 'domain');
   const seen = new Set<string>([operator]);
-  const sorted = [...peers].sort((a, b) => (a.operator < b.operator ? -1 : a.operator > b.operator ? 1 : 0));
-  const sources: StreamSourceSpec[] = [{ name: originStreamName(operator) }];
-  sorted.forEach((peer, i) => {
+  const sorted = peers
+    .map((peer, index) => ({ peer, index }))
+    .sort((a, b) => (a.peer.operator < b.peer.operator ? -1 : a.peer.operator > b.peer.operator ? 1 : 0));
+  const sources: StreamSourceSpec[] = [{ name: originStreamName(operator), filter_subject: originSubjects(operator) }];
+  for (const { peer, index: i } of sorted) {
     validateOperator(peer.operator, `peers[${i}].operator`);
     if (seen.has(peer.operator)) {
       throw new DefinitionError(
@@ -177,9 +190,9 @@ export function federatedSources(operator: string, peers: readonly FederationPee
     }
     seen.add(peer.operator);
     const peerDomain = validateDomain(peer.domain ?? peer.operator, `peers[${i}].domain`);
-    const name = originStreamName(peer.operator);
-    sources.push(peerDomain === domain ? { name } : { name, external: { api: jetStreamApiPrefix(peerDomain), deliver: '' } });
-  });
+    const source: StreamSourceSpec = { name: originStreamName(peer.operator), filter_subject: originSubjects(peer.operator) };
+    sources.push(peerDomain === domain ? source : { ...source, external: { api: jetStreamApiPrefix(peerDomain), deliver: '' } });
+  }
   return sources;
 }
 
@@ -238,7 +251,8 @@ export function projectionConsumer(
       deliver_policy: 'all',
       replay_policy: 'instant',
       ack_wait: nanos(t.ackWaitMs),
-      max_deliver: t.maxDeliver,
+      // One delivery beyond the group's limit: the backstop on which the group reports it.
+      max_deliver: t.maxDeliver + 1,
       max_ack_pending: t.maxAckPending,
       max_waiting: t.maxWaiting,
       ...(options.kind === undefined ? {} : { filter_subject: kindFilterSubject(options.kind) }),

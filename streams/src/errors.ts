@@ -5,6 +5,7 @@ export type DefinitionErrorCode =
   | 'record_id.invalid'
   | 'domain.invalid'
   | 'projection.invalid'
+  | 'bucket.invalid'
   | 'peers.invalid'
   | 'limits.invalid';
 

@@ -22,6 +22,7 @@ export const PROJECTION_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 export const JETSTREAM_DOMAIN = /^[A-Za-z0-9_-]{1,64}$/;
 
 const SUBJECT_ROOT = 'dmf.origin';
+const ORIGIN_STREAM_PREFIX = 'ORIGIN_';
 
 /** Throws `DefinitionError('operator.invalid')` unless `operator` is a valid token; returns it. */
 export function validateOperator(operator: string, field = 'operator'): string {
@@ -96,7 +97,18 @@ export function parseOriginSubject(subject: string): { operator: string; kind: s
 
 /** The stream records of `operator` enter by publish: `ORIGIN_<op>`. */
 export function originStreamName(operator: string): string {
-  return `ORIGIN_${validateOperator(operator)}`;
+  return `${ORIGIN_STREAM_PREFIX}${validateOperator(operator)}`;
+}
+
+/**
+ * The operator of an ORIGIN stream name (`ORIGIN_<op>` → `<op>`); `undefined` for any
+ * other name. Projections use it on the `Nats-Stream-Source` header to learn which
+ * ORIGIN carried a message.
+ */
+export function parseOriginStreamName(stream: string): string | undefined {
+  if (!stream.startsWith(ORIGIN_STREAM_PREFIX)) return undefined;
+  const operator = stream.slice(ORIGIN_STREAM_PREFIX.length);
+  return OPERATOR_TOKEN.test(operator) ? operator : undefined;
 }
 
 /** The stream `operator`'s projections read: its own ORIGIN plus admitted peers' ORIGIN. */
@@ -136,6 +148,14 @@ export function projectionConsumerName(projection: string): string {
 /** KV bucket of a projection at `operator`: `<projection>_<op>` (stream `KV_<projection>_<op>`). */
 export function projectionBucketName(projection: string, operator: string): string {
   return `${validateProjection(projection)}_${validateOperator(operator)}`;
+}
+
+/** The stream that holds KV bucket `bucket`: `KV_<bucket>` (the layout of the KV client). */
+export function kvStreamName(bucket: string): string {
+  if (typeof bucket !== 'string' || !/^[A-Za-z0-9_-]+$/.test(bucket)) {
+    throw new DefinitionError('bucket.invalid', `bucket: ${JSON.stringify(bucket)} is not a KV bucket name ([A-Za-z0-9_-]+)`);
+  }
+  return `KV_${bucket}`;
 }
 
 /** The projection that proves the plumbing: record id → { kind, first_origin }. */

@@ -14,6 +14,12 @@ export type DiscardPolicy = 'old' | 'new';
 /** One source of a stream. `external` is absent for a stream in the same domain. */
 export interface StreamSourceSpec {
   name: string;
+  /**
+   * Only messages on these subjects are sourced (one filter; 2.9 has no multiple
+   * filters on a source). For an ORIGIN source: that operator's own subjects, so a peer
+   * that binds other operators' subjects in its ORIGIN cannot pass them on.
+   */
+  filter_subject: string;
   /** Cross-domain source: `api` is `$JS.<domain>.API`; `deliver` is always `''`. */
   external?: { api: string; deliver: string };
 }
@@ -53,7 +59,11 @@ export interface ConsumerSpec {
   replay_policy: 'instant';
   /** Nanoseconds before an unacknowledged message is delivered again. */
   ack_wait: number;
-  /** Deliveries before the server gives up on a message; never -1 (unbounded). */
+  /**
+   * Deliveries before the server gives up on a message; never -1 (unbounded). One more
+   * than the consumer group's limit: the group terminates and reports a message on
+   * that last delivery instead of the server dropping it silently.
+   */
   max_deliver: number;
   /** Unacknowledged messages the server lets out at once, across all workers. */
   max_ack_pending: number;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_CONSUMER_TUNING,
   DEFAULT_STREAM_LIMITS,
   DefinitionError,
   definitionsFor,
@@ -36,16 +37,19 @@ describe('FEDERATED stream', () => {
     expect(def.name).toBe('FEDERATED_opa');
     expect(def.config.subjects).toEqual([]);
     expect(def.config.sources).toEqual([
-      { name: 'ORIGIN_opa' },
-      { name: 'ORIGIN_opb', external: { api: '$JS.dom-b.API', deliver: '' } },
-      { name: 'ORIGIN_opc', external: { api: '$JS.opc.API', deliver: '' } },
+      { name: 'ORIGIN_opa', filter_subject: 'dmf.origin.opa.>' },
+      { name: 'ORIGIN_opb', filter_subject: 'dmf.origin.opb.>', external: { api: '$JS.dom-b.API', deliver: '' } },
+      { name: 'ORIGIN_opc', filter_subject: 'dmf.origin.opc.>', external: { api: '$JS.opc.API', deliver: '' } },
     ]);
     // A sourced message carries one more header; a size limit here could stall a source.
     expect(def.config.max_msg_size).toBe(-1);
   });
 
   it('sources a peer in the same domain without external', () => {
-    expect(federatedSources('opa', [{ operator: 'opb', domain: 'shared' }], 'shared')).toEqual([{ name: 'ORIGIN_opa' }, { name: 'ORIGIN_opb' }]);
+    expect(federatedSources('opa', [{ operator: 'opb', domain: 'shared' }], 'shared')).toEqual([
+      { name: 'ORIGIN_opa', filter_subject: 'dmf.origin.opa.>' },
+      { name: 'ORIGIN_opb', filter_subject: 'dmf.origin.opb.>' },
+    ]);
   });
 
   it('is the same whatever order peers are given in (no spurious updates)', () => {
@@ -58,6 +62,8 @@ describe('FEDERATED stream', () => {
     expect(() => federatedStream('opa', [{ operator: 'opb' }, { operator: 'opb', domain: 'x' }])).toThrow(/appears twice/);
     expect(() => federatedStream('opa', [{ operator: 'opa' }])).toThrow(DefinitionError);
     expect(() => federatedStream('opa', [{ operator: 'Bad' }])).toThrow(/peers\[0\]\.operator/);
+    // The index is the caller's, not the sorted position.
+    expect(() => federatedStream('opa', [{ operator: 'opz' }, { operator: 'opb', domain: 'bad domain' }])).toThrow(/peers\[1\]\.domain/);
   });
 });
 
@@ -85,7 +91,9 @@ describe('definitionsFor', () => {
   it('bounds redelivery and leaves room above workers x batch', () => {
     const c = projectionConsumer('opa', 'record_ledger');
     expect(c.config.ack_policy).toBe('explicit');
-    expect(c.config.max_deliver).toBeGreaterThan(0);
+    // One delivery beyond the group's limit: the group reports the message on it.
+    expect(c.config.max_deliver).toBe(DEFAULT_CONSUMER_TUNING.maxDeliver + 1);
+    expect(projectionConsumer('opa', 'x', { tuning: { maxDeliver: 2 } }).config.max_deliver).toBe(3);
     expect(c.config.max_ack_pending).toBeGreaterThanOrEqual(8 * 16 * 4);
     expect(projectionConsumer('opa', 'metadata', { kind: 'content_manifest' }).config.filter_subject).toBe('dmf.origin.*.content_manifest');
     expect(projectionConsumer('opa', 'x', { tuning: { ackWaitMs: 1500 } }).config.ack_wait).toBe(1_500_000_000);

@@ -4,9 +4,11 @@ import {
   federatedStreamName,
   jetStreamApiPrefix,
   kindFilterSubject,
+  kvStreamName,
   originStreamName,
   originSubject,
   originSubjects,
+  parseOriginStreamName,
   parseOriginSubject,
   parseRecordMsgId,
   projectionBucketName,
@@ -47,6 +49,11 @@ describe('names', () => {
     expect(recordMsgId('opa', ID)).toBe(`opa.${ID}`);
     expect(jetStreamApiPrefix('opb')).toBe('$JS.opb.API');
     expect(projectionBucketName('record_ledger', 'opa')).toBe('record_ledger_opa');
+    expect(kvStreamName(projectionBucketName('record_ledger', 'opa'))).toBe('KV_record_ledger_opa');
+  });
+
+  it('refuses a bucket name the KV client would not accept', () => {
+    for (const bucket of ['', 'a.b', 'a b', 'a>', 'a*']) expect(() => kvStreamName(bucket), bucket).toThrow(/bucket/);
   });
 
   it('refuses kinds and ids that are not tokens', () => {
@@ -65,5 +72,9 @@ describe('names', () => {
     expect(parseRecordMsgId(recordMsgId('opa', ID))).toEqual({ operator: 'opa', id: ID });
     expect(parseRecordMsgId(ID)).toBeUndefined();
     expect(parseRecordMsgId(`opa.${ID}x`)).toBeUndefined();
+    expect(parseOriginStreamName(originStreamName('op-b'))).toBe('op-b');
+    expect(parseOriginStreamName(federatedStreamName('opa'))).toBeUndefined();
+    expect(parseOriginStreamName('ORIGIN_')).toBeUndefined();
+    expect(parseOriginStreamName('ORIGIN_OPA')).toBeUndefined();
   });
 });

@@ -71,9 +71,20 @@ export class PermanentError extends Error {
   }
 }
 
-export type ConsumerGroupErrorCode = 'consumer_missing' | 'not_started' | 'closed';
+export type ConsumerGroupErrorCode =
+  /** The durable consumer does not exist or could not be asked. */
+  | 'consumer_missing'
+  | 'not_started'
+  /** Used after close(), or a handler abandoned by a close() that stopped waiting. */
+  | 'closed'
+  /** An option is out of range, alone or against the consumer (maxDeliver, handlerTimeoutMs). */
+  | 'invalid_options'
+  /** A handler overran `handlerTimeoutMs` (the error its message is failed with). */
+  | 'handler_timeout'
+  /** A message came back beyond `maxDeliver` with no answer to its earlier deliveries. */
+  | 'unanswered';
 
-/** The consumer group could not start or was used after close(). */
+/** The consumer group could not start, was misused, or gave up on a handler. */
 export class ConsumerGroupError extends Error {
   override readonly name = 'ConsumerGroupError';
   readonly code: ConsumerGroupErrorCode;

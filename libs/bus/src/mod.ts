@@ -35,3 +35,4 @@ export {
   type RecordLedgerOptions,
   type RecordLedgerStats,
 } from './record-ledger.ts';
+export { parseStreamSource, sourceOperatorOf, STREAM_SOURCE_HEADER } from './stream-source.ts';

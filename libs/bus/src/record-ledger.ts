@@ -6,7 +6,8 @@
  * that arrives twice (two operators accepted it, or a redelivery) is projected once.
  *
  * Invalid records are acknowledged, counted against the operator whose ORIGIN carried
- * them, and never projected (DESIGN.md, data-flow rule 1).
+ * them (the `Nats-Stream-Source` header, written by our own server), and never projected
+ * (DESIGN.md, data-flow rule 1).
  */
 import { createHash } from 'node:crypto';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
@@ -31,9 +32,13 @@ export interface RecordLedgerStats {
   duplicates: number;
   /** Records refused by verification or transport checks, acknowledged, not projected. */
   invalid: number;
-  /** Invalid records per carrying operator (the ORIGIN they came from). */
+  /** Invalid records per carrying operator (the ORIGIN they were sourced from; `unknown` if none). */
   invalidByOrigin: Record<string, number>;
-  /** Invalid records per reason (`ProtocolError` code, `subject`, `kind_mismatch`, `msg_id`). */
+  /**
+   * Invalid records per reason: a `ProtocolError` code, or `source` (not sourced from an
+   * ORIGIN), `subject` (not `dmf.origin.<op>.<kind>`), `foreign_subject` (the subject names
+   * another operator than the ORIGIN that carried it), `kind_mismatch`, `msg_id`.
+   */
   invalidByReason: Record<string, number>;
   group: ConsumerGroupStats;
 }
@@ -78,23 +83,33 @@ export function createRecordLedger(options: RecordLedgerOptions): RecordLedger {
     log.warn({ origin, reason, err: detail }, 'invalid record acknowledged, not projected');
   }
 
-  /** Why a message is not a record we can project, or the entry to write. */
+  /**
+   * Why a message is not a record we can project, or the entry to write. Everything is
+   * charged to the operator whose ORIGIN carried the message (its source), never to the
+   * operator a subject or msg-id names: a peer controls its own ORIGIN and could put
+   * another operator's name in both.
+   */
   function check(message: GroupMessage): { invalid: { origin: string; reason: string; detail?: unknown } } | { id: string; entry: LedgerEntry } {
+    const origin = message.sourceOperator;
+    if (origin === undefined) return { invalid: { origin: 'unknown', reason: 'source' } };
     const address = parseOriginSubject(message.subject);
-    if (!address) return { invalid: { origin: 'unknown', reason: 'subject' } };
+    if (!address) return { invalid: { origin, reason: 'subject' } };
+    // FEDERATED filters each source to its operator's subjects; this holds even when a
+    // stream was defined without those filters.
+    if (address.operator !== origin) return { invalid: { origin, reason: 'foreign_subject' } };
     let verified: { kind: string; id: string };
     try {
       // As of the time the record was stored, so a replay decides as the live run did.
       verified = verifyBytes(message.data, { ...o.verify, now: message.storedAt });
     } catch (error) {
-      if (error instanceof ProtocolError) return { invalid: { origin: address.operator, reason: error.code, detail: error } };
+      if (error instanceof ProtocolError) return { invalid: { origin, reason: error.code, detail: error } };
       throw error;
     }
-    if (verified.kind !== address.kind) return { invalid: { origin: address.operator, reason: 'kind_mismatch' } };
-    if (message.recordId !== verified.id || message.msgIdOperator !== address.operator) {
-      return { invalid: { origin: address.operator, reason: 'msg_id' } };
+    if (verified.kind !== address.kind) return { invalid: { origin, reason: 'kind_mismatch' } };
+    if (message.recordId !== verified.id || message.msgIdOperator !== origin) {
+      return { invalid: { origin, reason: 'msg_id' } };
     }
-    return { id: verified.id, entry: { kind: verified.kind, first_origin: address.operator } };
+    return { id: verified.id, entry: { kind: verified.kind, first_origin: origin } };
   }
 
   async function project(message: GroupMessage): Promise<void> {

@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { diffConsumer, diffKv, diffStream } from '@dmf/bus';
-import { federatedStream, originStream, projectionBucket, projectionConsumer } from '@dmf/streams';
+import { federatedStream, kvStreamName, originStream, originStreamName, originSubjects, projectionBucket, projectionConsumer } from '@dmf/streams';
 
 // Server replies below are shaped like nats-server 2.9.10's STREAM.INFO / CONSUMER.INFO
 // `config` (captured from the real server): a stream without subjects has no
 // `subjects` member, `description` is absent when empty, a cross-domain source echoes
-// `external: { api, deliver: '' }`, and a consumer has no `filter_subject` when unset.
+// `external: { api, deliver: '' }` and its `filter_subject`, and a consumer has no
+// `filter_subject` when unset.
+
+/** A source as the server echoes it. */
+const src = (op: string, external?: { api: string; deliver?: string }) => ({
+  name: originStreamName(op),
+  filter_subject: originSubjects(op),
+  ...(external ? { external } : {}),
+});
 
 function serverStream(def: ReturnType<typeof federatedStream>, overrides: Record<string, unknown> = {}) {
   const { subjects, description, ...rest } = def.config;
@@ -29,25 +37,21 @@ describe('diffStream', () => {
   });
 
   it('treats source order and an omitted deliver prefix as the same', () => {
-    const sources = [
-      { name: 'ORIGIN_opc', external: { api: '$JS.opc.API' } },
-      { name: 'ORIGIN_opa' },
-      { name: 'ORIGIN_opb', external: { api: '$JS.opb.API', deliver: '' } },
-    ];
+    const sources = [src('opc', { api: '$JS.opc.API' }), src('opa'), src('opb', { api: '$JS.opb.API', deliver: '' })];
     expect(diffStream(def.config, serverStream(def, { sources }))).toEqual([]);
   });
 
   it('treats an empty external api as a local source', () => {
     const local = originStream('opa');
     const withEmpty = { ...federatedStream('opa', []).config };
-    const server = serverStream(federatedStream('opa', []), { sources: [{ name: 'ORIGIN_opa', external: { api: '', deliver: '' } }] });
-    expect(local.name).toBe('ORIGIN_opa');
+    const server = serverStream(federatedStream('opa', []), { sources: [src('opa', { api: '', deliver: '' })] });
+    expect(local.name).toBe(originStreamName('opa'));
     expect(diffStream(withEmpty, server)).toEqual([]);
   });
 
   it('names a missing source, a changed limit and a field the server dropped', () => {
     const server = serverStream(def, {
-      sources: [{ name: 'ORIGIN_opa' }, { name: 'ORIGIN_opb', external: { api: '$JS.opb.API', deliver: '' } }],
+      sources: [src('opa'), src('opb', { api: '$JS.opb.API', deliver: '' })],
       max_bytes: 1024,
     });
     const crafted = { ...def.config, allow_msg_ttl: true } as typeof def.config;
@@ -57,13 +61,20 @@ describe('diffStream', () => {
     expect(ttl).toEqual({ field: 'allow_msg_ttl', expected: true, actual: undefined });
   });
 
-  it('notices a filter put on a source by hand', () => {
+  it('notices a source whose filter is missing (a stream from before filters) or different', () => {
+    const unfiltered = serverStream(def, {
+      sources: [src('opa'), { name: originStreamName('opb'), external: { api: '$JS.opb.API', deliver: '' } }, src('opc', { api: '$JS.opc.API', deliver: '' })],
+    });
+    expect(diffStream(def.config, unfiltered).map((d) => d.field)).toEqual(['sources']);
+    const narrowed = serverStream(def, {
+      sources: [{ ...src('opa'), filter_subject: 'dmf.origin.opa.node_manifest' }, src('opb', { api: '$JS.opb.API', deliver: '' }), src('opc', { api: '$JS.opc.API', deliver: '' })],
+    });
+    expect(diffStream(def.config, narrowed).map((d) => d.field)).toEqual(['sources']);
+  });
+
+  it('notices a start sequence put on a source by hand', () => {
     const server = serverStream(def, {
-      sources: [
-        { name: 'ORIGIN_opa', filter_subject: 'dmf.origin.opa.node_manifest' },
-        { name: 'ORIGIN_opb', external: { api: '$JS.opb.API', deliver: '' } },
-        { name: 'ORIGIN_opc', external: { api: '$JS.opc.API', deliver: '' } },
-      ],
+      sources: [{ ...src('opa'), opt_start_seq: 40 }, src('opb', { api: '$JS.opb.API', deliver: '' }), src('opc', { api: '$JS.opc.API', deliver: '' })],
     });
     expect(diffStream(def.config, server).map((d) => d.field)).toEqual(['sources']);
   });
@@ -100,7 +111,7 @@ describe('diffConsumer', () => {
 describe('diffKv', () => {
   const def = projectionBucket('opa', 'record_ledger');
   const stream = {
-    name: 'KV_record_ledger_opa',
+    name: kvStreamName(def.name),
     subjects: ['$KV.record_ledger_opa.>'],
     description: def.config.description,
     max_msgs_per_subject: 1,

@@ -6,11 +6,12 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { Kvm, type KV } from '@nats-io/kv';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@dmf/testing';
 import { applyDefinitions, publishRecords } from '@dmf/bus';
-import { federatedStream, originStream, projectionBucket, projectionConsumer } from '@dmf/streams';
+import { federatedStream, federatedStreamName, kvStreamName, originStream, projectionBucket, projectionBucketName, projectionConsumer } from '@dmf/streams';
 import { signedManifest, signedManifests } from './fixtures/records.ts';
 
 const WORKER = fileURLToPath(new URL('./fixtures/group-worker.ts', import.meta.url));
 const OP = 'procs';
+const CRASH_OP = 'crash';
 
 interface Worker {
   name: string;
@@ -26,8 +27,8 @@ let jsm: JetStreamManager;
 let kv: KV;
 const workers: Worker[] = [];
 
-function startWorker(name: string): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, server.url, OP, name, '15'], {
+function startWorker(name: string, operator = OP): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, server.url, operator, name, '15'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const events: Array<Record<string, unknown>> = [];
@@ -67,8 +68,13 @@ beforeAll(async () => {
     federatedStream(OP, [], { limits }),
     projectionBucket(OP, 'work', { max_bytes: 16 << 20 }),
     projectionConsumer(OP, 'work', { tuning: { ackWaitMs: 1500, maxDeliver: 3 } }),
+    // A second operator for the crash test: group limit 2, so the server's max_deliver is 3.
+    originStream(CRASH_OP, limits),
+    federatedStream(CRASH_OP, [], { limits }),
+    projectionBucket(CRASH_OP, 'work', { max_bytes: 16 << 20 }),
+    projectionConsumer(CRASH_OP, 'work', { tuning: { ackWaitMs: 1000, maxDeliver: 2 } }),
   ]);
-  kv = await new Kvm(js).open(`work_${OP}`);
+  kv = await new Kvm(js).open(projectionBucketName('work', OP));
 });
 
 afterAll(async () => {
@@ -125,11 +131,46 @@ describe('consumer group across worker processes', () => {
       const closed = w.events.find((e) => e.event === 'closed') as { stats: { inFlight: number } } | undefined;
       expect(closed?.stats.inFlight).toBe(0);
     }
-    const info = await jsm.consumers.info(`FEDERATED_${OP}`, 'work');
+    const info = await jsm.consumers.info(federatedStreamName(OP), 'work');
     expect(info.num_pending).toBe(0);
     expect(info.num_ack_pending).toBe(0);
     // Deliveries beyond the 312 messages: the transient poison's 2 redeliveries, plus what
     // the killed worker held unacked, delivered again after ack_wait (at least 1 more).
     expect(info.delivered.consumer_seq).toBeGreaterThanOrEqual(312 + 3);
+  });
+
+  it('terminates and reports a message that kills its worker on every delivery, instead of losing it', async () => {
+    const crashers = [startWorker('c0', CRASH_OP), startWorker('c1', CRASH_OP), startWorker('c2', CRASH_OP)];
+    workers.push(...crashers);
+    await waitFor(() => crashers.every((w) => w.events.some((e) => e.event === 'ready')), { timeoutMs: 20_000, description: '3 workers ready' });
+    const poison = { operator: CRASH_OP, ...signedManifest('poison-crash') };
+    const fine = signedManifests(5, 'beside-crash').map((r) => ({ operator: CRASH_OP, ...r }));
+    await publishRecords(js, [poison, ...fine]);
+
+    const events = (name: string) => crashers.flatMap((w) => w.events.filter((e) => e.event === name));
+    await waitFor(() => events('terminated').length === 1, { timeoutMs: 15_000, description: 'the crashing record terminated' });
+    // Deliveries 1 and 2 (the group's limit) each killed the worker running them; the
+    // server's extra delivery reached a survivor, which reported it without running it.
+    const crashes = events('crashing');
+    expect(crashes.map((e) => e.deliveries as number).sort((a, b) => a - b)).toEqual([1, 2]);
+    const crashed = crashers.filter((w) => w.events.some((e) => e.event === 'crashing'));
+    expect(await Promise.all(crashed.map((w) => w.exit.then(() => w.child.signalCode)))).toEqual(['SIGKILL', 'SIGKILL']);
+    const [survivor] = crashers.filter((w) => !crashed.includes(w)) as [Worker];
+    expect(survivor.events.filter((e) => e.event === 'terminated')).toEqual([
+      expect.objectContaining({ recordId: poison.id, reason: 'max_deliver_unanswered', deliveries: 3 }),
+    ]);
+
+    const crashKv = await new Kvm(js).open(projectionBucketName('work', CRASH_OP));
+    await waitFor(async () => (await crashKv.status()).values === 5, { timeoutMs: 10_000, description: 'the 5 other records projected' });
+    expect(await crashKv.get(poison.id)).toBeNull();
+    survivor.child.kill('SIGTERM');
+    expect(await survivor.exit).toBe(0);
+    const closed = survivor.events.find((e) => e.event === 'closed') as { stats: { terminated: number } } | undefined;
+    expect(closed?.stats.terminated).toBe(1);
+    const info = await jsm.consumers.info(federatedStreamName(CRASH_OP), 'work');
+    expect(info.config.max_deliver).toBe(3);
+    expect(info.num_pending).toBe(0);
+    expect(info.num_ack_pending).toBe(0);
+    expect((await jsm.streams.info(kvStreamName(projectionBucketName('work', CRASH_OP)))).state.messages).toBe(5);
   });
 });

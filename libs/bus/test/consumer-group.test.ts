@@ -3,8 +3,18 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@dmf/testing';
-import { applyDefinitions, createConsumerGroup, PermanentError, publishRecords, type ConsumerGroup, type GroupMessage, type Termination } from '@dmf/bus';
-import { federatedStream, originStream, projectionConsumer } from '@dmf/streams';
+import {
+  applyDefinitions,
+  ConsumerGroupError,
+  createConsumerGroup,
+  PermanentError,
+  publishRecords,
+  type ConsumerGroup,
+  type ConsumerGroupOptions,
+  type GroupMessage,
+  type Termination,
+} from '@dmf/bus';
+import { federatedStream, federatedStreamName, originStream, projectionConsumer } from '@dmf/streams';
 import { signedManifests } from './fixtures/records.ts';
 
 let server: NatsServerHandle;
@@ -28,22 +38,24 @@ afterAll(async () => {
 });
 
 /** One operator per test, so each test's consumer sees only its own records. */
-async function setup(operator: string, count: number): Promise<string[]> {
+async function setup(operator: string, count: number, tuning = { ackWaitMs: 1000, maxDeliver: 3 }): Promise<string[]> {
   const limits = { originMaxBytes: 16 << 20, federatedMaxBytes: 16 << 20 };
   await applyDefinitions(jsm, [
     originStream(operator, limits),
     federatedStream(operator, [], { limits }),
-    projectionConsumer(operator, 'work', { tuning: { ackWaitMs: 1000, maxDeliver: 3 } }),
+    projectionConsumer(operator, 'work', { tuning }),
   ]);
   const records = signedManifests(count, operator).map((r) => ({ operator, ...r }));
   await publishRecords(js, records);
   return records.map((r) => r.id);
 }
 
-function group(operator: string, handler: (m: GroupMessage) => Promise<void>, extra: { onTerminated?: (t: Termination) => void; concurrency?: number } = {}) {
+type Extra = Partial<Pick<ConsumerGroupOptions, 'onTerminated' | 'concurrency' | 'handlerTimeoutMs' | 'closeTimeoutMs' | 'maxDeliver'>>;
+
+function group(operator: string, handler: (m: GroupMessage) => Promise<void>, extra: Extra = {}) {
   const g = createConsumerGroup({
     js,
-    stream: `FEDERATED_${operator}`,
+    stream: federatedStreamName(operator),
     consumer: 'work',
     handler,
     logger,
@@ -56,7 +68,7 @@ function group(operator: string, handler: (m: GroupMessage) => Promise<void>, ex
 }
 
 async function consumerState(operator: string) {
-  const info = await jsm.consumers.info(`FEDERATED_${operator}`, 'work');
+  const info = await jsm.consumers.info(federatedStreamName(operator), 'work');
   return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
 }
 
@@ -125,6 +137,102 @@ describe('consumer group (one process)', () => {
     await g.close();
   });
 
+  it('terminates without running the handler a message whose allowed deliveries all went unanswered', async () => {
+    // Group limit 1, so the server's max_deliver is 2: the one allowed delivery goes to a
+    // "worker" that dies holding it (fetched, never answered); the server's extra
+    // delivery reaches the group, which reports it instead of it vanishing.
+    const [lost] = (await setup('g-dead', 1, { ackWaitMs: 1000, maxDeliver: 1 })) as [string];
+    expect((await jsm.consumers.info(federatedStreamName('g-dead'), 'work')).config.max_deliver).toBe(2);
+    const dead = await js.consumers.get(federatedStreamName('g-dead'), 'work');
+    const held: string[] = [];
+    for await (const m of await dead.fetch({ max_messages: 1, expires: 2000 })) held.push(m.info.streamSequence.toString());
+    expect(held).toHaveLength(1);
+
+    const terminated: Termination[] = [];
+    let calls = 0;
+    const g = group('g-dead', async () => void calls++, { onTerminated: (t) => terminated.push(t) });
+    await g.start();
+    await waitFor(() => terminated.length === 1, { timeoutMs: 5000, description: 'the unanswered message terminated' });
+    expect(terminated[0]).toMatchObject({ recordId: lost, reason: 'max_deliver_unanswered', deliveryCount: 2 });
+    expect(terminated[0]?.error).toMatchObject({ name: 'ConsumerGroupError', code: 'unanswered' });
+    expect(calls).toBe(0);
+    expect(g.stats()).toMatchObject({ terminated: 1, acked: 0 });
+    await waitFor(async () => (await consumerState('g-dead')).ackPending === 0, { timeoutMs: 5000, description: 'no ack pending' });
+    await g.close();
+  });
+
+  it('fails a handler that overruns its deadline like a thrown error, and terminates it at the limit', async () => {
+    const [hung, ...rest] = (await setup('g-hang', 3)) as [string, ...string[]];
+    const terminated: Termination[] = [];
+    const signals: AbortSignal[] = [];
+    const g = group(
+      'g-hang',
+      async (m) => {
+        if (m.recordId !== hung) return;
+        signals.push(m.signal);
+        await new Promise(() => {}); // never returns, ignores its signal
+      },
+      { handlerTimeoutMs: 200, onTerminated: (t) => terminated.push(t) },
+    );
+    await g.start();
+    await waitFor(() => terminated.length === 1, { timeoutMs: 5000, description: 'the hung message terminated' });
+    expect(terminated[0]).toMatchObject({ recordId: hung, reason: 'max_deliver', deliveryCount: 3 });
+    expect(terminated[0]?.error).toMatchObject({ code: 'handler_timeout' });
+    expect(signals).toHaveLength(3);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+    expect(g.stats()).toMatchObject({ acked: rest.length, timedOut: 3, retried: 2, terminated: 1, inFlight: 3 });
+    // The three hung calls still hold their slots, but their messages are answered:
+    // close() does not wait for them.
+    const started = Date.now();
+    await g.close();
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(await consumerState('g-hang')).toMatchObject({ pending: 0, ackPending: 0 });
+  });
+
+  it('close() gives up on a handler that does not finish within closeTimeoutMs; the server redelivers it', async () => {
+    await setup('g-stuck', 1);
+    let signal: AbortSignal | undefined;
+    const g = group(
+      'g-stuck',
+      async (m) => {
+        signal = m.signal;
+        await new Promise(() => {});
+      },
+      { handlerTimeoutMs: 900, closeTimeoutMs: 300 },
+    );
+    await g.start();
+    await waitFor(() => signal !== undefined, { timeoutMs: 5000, description: 'the handler running' });
+    const started = Date.now();
+    await g.close();
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(300 + 400);
+    expect(signal?.aborted).toBe(true);
+    expect(g.stats()).toMatchObject({ acked: 0, terminated: 0 });
+    // Not acknowledged: another worker gets it again.
+    const other = await js.consumers.get(federatedStreamName('g-stuck'), 'work');
+    const again = await waitFor(
+      async () => {
+        for await (const m of await other.fetch({ max_messages: 1, expires: 1000 })) {
+          m.ack();
+          return m.info.deliveryCount;
+        }
+        return undefined;
+      },
+      { timeoutMs: 5000, description: 'the message delivered again' },
+    );
+    expect(again).toBeGreaterThan(1);
+  });
+
+  it('refuses options that would drop messages unreported or overlap ack_wait', async () => {
+    await setup('g-opts', 0);
+    const tooMany = group('g-opts', async () => {}, { maxDeliver: 4 }); // the consumer's max_deliver is 4
+    await expect(tooMany.start()).rejects.toMatchObject({ code: 'invalid_options', message: expect.stringMatching(/maxDeliver 4.*max_deliver 4/) });
+    const tooSlow = group('g-opts', async () => {}, { handlerTimeoutMs: 1000 }); // ack_wait is 1000 ms
+    await expect(tooSlow.start()).rejects.toMatchObject({ code: 'invalid_options', message: expect.stringMatching(/handlerTimeoutMs 1000/) });
+    expect(() => createConsumerGroup({ js, stream: 's', consumer: 'c', handler: async () => {}, closeTimeoutMs: 0 })).toThrow(ConsumerGroupError);
+  });
+
   it('close() stops pulling, lets running handlers finish and ack, and is safe twice', async () => {
     await setup('g-drain', 30);
     let started = 0;
@@ -161,7 +269,7 @@ describe('consumer group (one process)', () => {
     await setup('g-conn', 3);
     const own = await connect({ servers: server.url });
     let handled = 0;
-    const g = createConsumerGroup({ js: jetstream(own), stream: 'FEDERATED_g-conn', consumer: 'work', handler: async () => void handled++, logger, pullExpiresMs: 1000 });
+    const g = createConsumerGroup({ js: jetstream(own), stream: federatedStreamName('g-conn'), consumer: 'work', handler: async () => void handled++, logger, pullExpiresMs: 1000 });
     await g.start();
     await waitFor(() => g.stats().acked === 3, { timeoutMs: 5000, description: '3 acks' });
     await own.close();
@@ -171,7 +279,7 @@ describe('consumer group (one process)', () => {
 
   it('refuses to start on a consumer that does not exist', async () => {
     await setup('g-none', 0);
-    const g = createConsumerGroup({ js, stream: 'FEDERATED_g-none', consumer: 'nope', handler: async () => {}, logger });
+    const g = createConsumerGroup({ js, stream: federatedStreamName('g-none'), consumer: 'nope', handler: async () => {}, logger });
     await expect(g.start()).rejects.toMatchObject({ name: 'ConsumerGroupError', code: 'consumer_missing' });
     await g.close();
   });

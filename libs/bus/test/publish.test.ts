@@ -5,7 +5,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { startNatsServer, type NatsServerHandle } from '@dmf/testing';
 import { applyDefinitions, PublishError, publishRecord, publishRecords } from '@dmf/bus';
 import { MAX_DOCUMENT_BYTES } from '@dmf/protocol';
-import { DEFAULT_STREAM_LIMITS, originStream } from '@dmf/streams';
+import { DEFAULT_STREAM_LIMITS, originStream, originStreamName } from '@dmf/streams';
 import { signedManifest, signedManifests } from './fixtures/records.ts';
 import { catchError } from './fixtures/catch-error.ts';
 
@@ -32,8 +32,8 @@ describe('publishRecord', () => {
   it('stores the canonical bytes on dmf.origin.<op>.<kind> with Nats-Msg-Id <op>.<id> and no other header', async () => {
     const record = signedManifest('one');
     const published = await publishRecord(js, { operator: 'opa', ...record });
-    expect(published).toEqual({ stream: 'ORIGIN_opa', seq: expect.any(Number), duplicate: false });
-    const stored = await jsm.streams.getMessage('ORIGIN_opa', { seq: published.seq });
+    expect(published).toEqual({ stream: originStreamName('opa'), seq: expect.any(Number), duplicate: false });
+    const stored = await jsm.streams.getMessage(originStreamName('opa'), { seq: published.seq });
     if (!stored) throw new Error('record not stored');
     expect(stored.subject).toBe('dmf.origin.opa.content_manifest');
     expect([...stored.header.keys()]).toEqual(['Nats-Msg-Id']);
@@ -74,21 +74,21 @@ describe('publishRecord', () => {
 describe('publishRecords', () => {
   it('publishes many with a bounded window, in order, and reports a replay as duplicates', async () => {
     const records = signedManifests(300, 'bulk').map((r) => ({ operator: 'opa', ...r }));
-    const before = (await jsm.streams.info('ORIGIN_opa')).state.messages;
+    const before = (await jsm.streams.info(originStreamName('opa'))).state.messages;
     const results = await publishRecords(js, records, { window: 32 });
     expect(results).toHaveLength(300);
     expect(results.every((r) => !r.duplicate)).toBe(true);
     const seqs = results.map((r) => r.seq);
     expect(new Set(seqs).size).toBe(300);
-    const stored = await jsm.streams.getMessage('ORIGIN_opa', { seq: results[123]?.seq ?? 0 });
+    const stored = await jsm.streams.getMessage(originStreamName('opa'), { seq: results[123]?.seq ?? 0 });
     if (!stored) throw new Error('record not stored');
     expect(stored.header.get('Nats-Msg-Id')).toBe(`opa.${records[123]?.id}`);
-    expect((await jsm.streams.info('ORIGIN_opa')).state.messages).toBe(before + 300);
+    expect((await jsm.streams.info(originStreamName('opa'))).state.messages).toBe(before + 300);
 
     const again = await publishRecords(js, records, { window: 32 });
     expect(again.every((r) => r.duplicate)).toBe(true);
     expect(again.map((r) => r.seq)).toEqual(seqs);
-    expect((await jsm.streams.info('ORIGIN_opa')).state.messages).toBe(before + 300);
+    expect((await jsm.streams.info(originStreamName('opa'))).state.messages).toBe(before + 300);
   });
 
   it('stops at the first invalid record and names its index', async () => {

@@ -3,7 +3,19 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { startNatsServer, type NatsServerHandle } from '@dmf/testing';
 import { applyDefinitions, ReconcileError } from '@dmf/bus';
-import { definitionsFor, originStream, type Definition, type StreamDefinition } from '@dmf/streams';
+import {
+  definitionsFor,
+  federatedStream,
+  federatedStreamName,
+  kvStreamName,
+  originStream,
+  originStreamName,
+  originSubjects,
+  projectionBucketName,
+  RECORD_LEDGER,
+  type Definition,
+  type StreamDefinition,
+} from '@dmf/streams';
 import { catchError } from './fixtures/catch-error.ts';
 
 let server: NatsServerHandle;
@@ -21,7 +33,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-
+const FED_A = federatedStreamName('opa');
+const ORIGIN_A = originStreamName('opa');
 const limits = { originMaxBytes: 64 << 20, federatedMaxBytes: 256 << 20 };
 
 describe('applyDefinitions', () => {
@@ -29,15 +42,15 @@ describe('applyDefinitions', () => {
     const defs = definitionsFor({ operator: 'opa', peers: [{ operator: 'opb' }], limits });
     const first = await applyDefinitions(jsm, defs);
     expect(first).toEqual([
-      { kind: 'stream', name: 'ORIGIN_opa', action: 'created' },
-      { kind: 'stream', name: 'FEDERATED_opa', action: 'created' },
-      { kind: 'kv', name: 'record_ledger_opa', action: 'created' },
-      { kind: 'consumer', name: 'FEDERATED_opa/record_ledger', action: 'created' },
+      { kind: 'stream', name: ORIGIN_A, action: 'created' },
+      { kind: 'stream', name: FED_A, action: 'created' },
+      { kind: 'kv', name: projectionBucketName(RECORD_LEDGER, 'opa'), action: 'created' },
+      { kind: 'consumer', name: `${FED_A}/${RECORD_LEDGER}`, action: 'created' },
     ]);
-    const before = await jsm.streams.info('FEDERATED_opa');
+    const before = await jsm.streams.info(FED_A);
     const second = await applyDefinitions(jsm, defs);
     expect(second.map((e) => e.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
-    const after = await jsm.streams.info('FEDERATED_opa');
+    const after = await jsm.streams.info(FED_A);
     expect(after.config).toEqual(before.config);
     expect(after.created).toBe(before.created);
   });
@@ -46,15 +59,19 @@ describe('applyDefinitions', () => {
     const defs = definitionsFor({ operator: 'opa', peers: [{ operator: 'opb' }, { operator: 'opc' }], limits });
     const report = await applyDefinitions(jsm, defs);
     expect(report.map((e) => `${e.name}:${e.action}`)).toEqual([
-      'ORIGIN_opa:unchanged',
-      'FEDERATED_opa:updated',
-      'record_ledger_opa:unchanged',
-      'FEDERATED_opa/record_ledger:unchanged',
+      `${ORIGIN_A}:unchanged`,
+      `${FED_A}:updated`,
+      `${projectionBucketName(RECORD_LEDGER, 'opa')}:unchanged`,
+      `${FED_A}/${RECORD_LEDGER}:unchanged`,
     ]);
     expect(report[1]?.changed?.map((d) => d.field)).toEqual(['sources']);
-    const info = await jsm.streams.info('FEDERATED_opa');
-    expect(info.config.sources?.map((s) => s.name).sort()).toEqual(['ORIGIN_opa', 'ORIGIN_opb', 'ORIGIN_opc']);
-    expect(info.config.sources?.find((s) => s.name === 'ORIGIN_opc')?.external?.api).toBe('$JS.opc.API');
+    const info = await jsm.streams.info(FED_A);
+    expect(info.config.sources?.map((s) => s.name).sort()).toEqual(['opa', 'opb', 'opc'].map(originStreamName));
+    expect(info.config.sources?.find((s) => s.name === originStreamName('opc'))?.external?.api).toBe('$JS.opc.API');
+    // 2.9.10 keeps a filter on every source, cross-domain ones included.
+    for (const source of info.config.sources ?? []) {
+      expect(source.filter_subject, source.name).toBe(originSubjects(source.name.slice(source.name.indexOf('_') + 1)));
+    }
     // And dropping it again (quarantine) removes the source.
     const back = await applyDefinitions(jsm, definitionsFor({ operator: 'opa', peers: [{ operator: 'opb' }], limits }));
     expect(back[1]?.action).toBe('updated');
@@ -72,9 +89,23 @@ describe('applyDefinitions', () => {
     kv.config.max_value_size = 2048;
     const report = await applyDefinitions(jsm, defs);
     expect(report.map((e) => e.action)).toEqual(['updated', 'unchanged', 'updated', 'updated']);
-    expect((await jsm.streams.info('ORIGIN_opa')).config.max_msg_size).toBe(32 * 1024);
-    expect((await jsm.streams.info('KV_record_ledger_opa')).config.max_msg_size).toBe(2048);
-    expect((await jsm.consumers.info('FEDERATED_opa', 'record_ledger')).config.ack_wait).toBe(5_000_000_000);
+    expect((await jsm.streams.info(ORIGIN_A)).config.max_msg_size).toBe(32 * 1024);
+    expect((await jsm.streams.info(kvStreamName(projectionBucketName(RECORD_LEDGER, 'opa')))).config.max_msg_size).toBe(2048);
+    expect((await jsm.consumers.info(FED_A, RECORD_LEDGER)).config.ack_wait).toBe(5_000_000_000);
+  });
+
+  it('puts the operator filter on the sources of a FEDERATED stream created before filters existed', async () => {
+    const def = federatedStream('opf', [{ operator: 'opb' }], { limits });
+    const unfiltered = def.config.sources.map(({ filter_subject: _filter, ...rest }) => rest);
+    await jsm.streams.add({ ...def.config, sources: unfiltered } as never);
+    const report = await applyDefinitions(jsm, [def]);
+    expect(report).toEqual([expect.objectContaining({ name: def.name, action: 'updated', changed: [expect.objectContaining({ field: 'sources' })] })]);
+    const sources = (await jsm.streams.info(def.name)).config.sources ?? [];
+    expect(sources.map((s) => [s.name, s.filter_subject]).sort()).toEqual([
+      [originStreamName('opb'), originSubjects('opb')],
+      [originStreamName('opf'), originSubjects('opf')],
+    ]);
+    expect((await applyDefinitions(jsm, [def]))[0]?.action).toBe('unchanged');
   });
 
   it('fails loudly, naming object and field, when the server drops a field it accepted', async () => {
@@ -86,7 +117,7 @@ describe('applyDefinitions', () => {
     expect(error).toBeInstanceOf(ReconcileError);
     const e = error as ReconcileError;
     expect(e.code).toBe('field_not_applied');
-    expect(e.object).toEqual({ kind: 'stream', name: 'ORIGIN_opa' });
+    expect(e.object).toEqual({ kind: 'stream', name: ORIGIN_A });
     expect(e.differences).toEqual([{ field: 'allow_msg_ttl', expected: true, actual: undefined }]);
     expect(e.message).toMatch(/stream ORIGIN_opa: .*allow_msg_ttl: expected true/);
   });
@@ -97,7 +128,7 @@ describe('applyDefinitions', () => {
     expect(error).toBeInstanceOf(ReconcileError);
     expect((error as ReconcileError).code).toBe('refused');
     expect((error as ReconcileError).message).toMatch(/ORIGIN_opa.*storage/);
-    expect((await jsm.streams.info('ORIGIN_opa')).config.storage).toBe('file');
+    expect((await jsm.streams.info(ORIGIN_A)).config.storage).toBe('file');
   });
 
   it('applies streams before the consumers that need them, whatever the order given', async () => {

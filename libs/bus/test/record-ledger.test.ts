@@ -6,7 +6,7 @@ import { Kvm } from '@nats-io/kv';
 import { pino } from 'pino';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@dmf/testing';
 import { applyDefinitions, createRecordLedger, ledgerDigest, publishRecord, publishRecords, readLedger, type RecordLedger } from '@dmf/bus';
-import { definitionsFor, originStream, projectionBucketName, RECORD_LEDGER } from '@dmf/streams';
+import { definitionsFor, federatedStreamName, kvStreamName, originStream, projectionBucketName, RECORD_LEDGER } from '@dmf/streams';
 import { expiringNodeManifest, signedManifest, signedManifests } from './fixtures/records.ts';
 
 // Two operators on one server (one JetStream domain): FEDERATED_led sources ORIGIN_led
@@ -96,8 +96,8 @@ describe('record ledger', () => {
     // Reset the projection (drop bucket and consumer) and replay FEDERATED from seq 1,
     // once the node manifest has expired: the replay must still decide as the live run did.
     await waitFor(() => Date.now() > expiring.expiresAt + 50, { timeoutMs: 5_000, description: 'the manifest to expire' });
-    await jsm.consumers.delete(`FEDERATED_${OP}`, RECORD_LEDGER);
-    await jsm.streams.delete(`KV_${projectionBucketName(RECORD_LEDGER, OP)}`);
+    await jsm.consumers.delete(federatedStreamName(OP), RECORD_LEDGER);
+    await jsm.streams.delete(kvStreamName(projectionBucketName(RECORD_LEDGER, OP)));
     const report = await applyDefinitions(jsm, definitions());
     expect(report.filter((e) => e.action === 'created').map((e) => e.kind)).toEqual(['kv', 'consumer']);
     const replay = ledger();

@@ -10,7 +10,10 @@ import { signedManifest } from './fixtures/records.ts';
 // with one msg-id. On 2.9.10 a FEDERATED stream that meets that msg-id again inside its
 // own window stalls the source until the window passes (2 min with the default). Our
 // FEDERATED window is the 100 ms minimum, so the stall is gone (live) or about 2 s
-// (catch-up, copies back to back), not minutes.
+// (catch-up, copies back to back), not minutes. The test fails past STALL_BOUND_MS.
+
+/** What the README promises (~2 s catching up), with margin for a loaded 2-core machine. */
+const STALL_BOUND_MS = 6_000;
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -58,7 +61,7 @@ describe('a record republished after the ORIGIN duplicate window', () => {
     // Live: FEDERATED stored the copies as they came, more than 100 ms apart.
     await waitFor(async () => (await lastMsgIds(federatedStreamName('rp'), 1))[0] === yId, {
       timeoutMs: 10_000,
-      description: 'Y in FEDERATED_rp',
+      description: `Y in ${federatedStreamName('rp')}`,
     });
     expect(await lastMsgIds(federatedStreamName('rp'), 3)).toEqual([xId, xId, yId]);
 
@@ -66,9 +69,12 @@ describe('a record republished after the ORIGIN duplicate window', () => {
     await applyDefinitions(jsm, [federatedStream('late', [{ operator: 'rp', domain: 'stall' }], { domain: 'stall', limits })]);
     const started = Date.now();
     await waitFor(async () => (await lastMsgIds(federatedStreamName('late'), 1))[0] === yId, {
-      timeoutMs: 15_000,
-      description: 'Y in FEDERATED_late',
+      timeoutMs: STALL_BOUND_MS,
+      description: `Y in ${federatedStreamName('late')} within the stall bound`,
     });
-    expect(Date.now() - started).toBeLessThan(15_000);
+    const took = Date.now() - started;
+    console.info(`catch-up past the repeated msg-id took ${(took / 1000).toFixed(1)} s`);
+    expect(took).toBeLessThan(STALL_BOUND_MS);
+    expect(await lastMsgIds(federatedStreamName('late'), 3)).toEqual([xId, xId, yId]);
   });
 });

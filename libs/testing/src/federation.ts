@@ -14,24 +14,33 @@ export interface Federation {
   close(): Promise<void>;
 }
 
+/**
+ * Starts the hub, then every operator's leaf server at once, and waits until all leaves
+ * are connected. When anything fails, every server that did start is closed before the
+ * error is rethrown: a failed start leaves no process and no folder behind.
+ */
 export async function startFederation(options: StartFederationOptions): Promise<Federation> {
   const hub = await startNatsServer({ name: 'hub', domain: 'hub', leafListen: true });
   const operators: Record<string, NatsServerHandle> = {};
   const close = async () => {
-    await Promise.all(Object.values(operators).map((server) => server.close()));
+    await Promise.allSettled(Object.values(operators).map((server) => server.close()));
     await hub.close();
   };
   try {
     const leafUrl = hub.leafUrl;
     if (!leafUrl) throw new Error('hub started without a leaf port');
-    const started = await Promise.all(
-      options.operators.map((operator) =>
-        startNatsServer({ name: operator, domain: operator, leafRemotes: [leafUrl] }),
-      ),
+    // allSettled, not all: when one server fails, the others may still be starting, and
+    // each one that started must be known here to be closed.
+    const results = await Promise.allSettled(
+      options.operators.map((operator) => startNatsServer({ name: operator, domain: operator, leafRemotes: [leafUrl] })),
     );
-    options.operators.forEach((operator, i) => {
-      operators[operator] = started[i] as NatsServerHandle;
+    const failures: unknown[] = [];
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') operators[options.operators[i] as string] = result.value;
+      else failures.push(result.reason);
     });
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} operator servers failed to start`);
     await waitForLeaves(hub, options.operators.length);
   } catch (error) {
     await close();

@@ -15,7 +15,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { ConsumerDefinition, Definition, KvDefinition, StreamDefinition } from '@dmf/streams';
+import { kvStreamName, type ConsumerDefinition, type Definition, type KvDefinition, type StreamDefinition } from '@dmf/streams';
 import { ReconcileError, type FieldDifference } from '../errors.ts';
 import { describeDifferences, diffConsumer, diffKv, diffStream, kvStreamUpdate } from './compare.ts';
 
@@ -138,7 +138,7 @@ function consumerOps(jsm: JetStreamManager, def: ConsumerDefinition): ObjectOps 
 }
 
 function kvOps(jsm: JetStreamManager, def: KvDefinition): ObjectOps {
-  const streamName = `KV_${def.name}`;
+  const streamName = kvStreamName(def.name);
   const c = def.config;
   return {
     object: { kind: 'kv', name: def.name },

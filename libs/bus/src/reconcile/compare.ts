@@ -11,7 +11,8 @@
  *
  * Server defaults are normalised on both sides: a missing list is `[]`, a missing
  * string is `''`, a missing boolean is `false`, and a source's `external` is `undefined`
- * unless it names an API prefix (`deliver` missing ≡ `''`).
+ * unless it names an API prefix (`deliver` missing ≡ `''`). A source's `filter_subject`
+ * compares as is (2.9.10 echoes it in the stream config; missing ≡ `''`).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { ConsumerSpec, KvSpec, StreamSpec } from '@dmf/streams';
@@ -31,7 +32,8 @@ function normaliseSource(source: unknown): unknown {
   if (external && typeof external.api === 'string' && external.api !== '') {
     out.external = { api: external.api, deliver: external.deliver ?? '' };
   }
-  // Anything else set on a source (a filter, a start sequence) counts: we never set one.
+  // Anything else set on a source counts: `filter_subject` (which definitions set) must
+  // match, and a start sequence or a filter added by hand is a difference.
   for (const [key, value] of Object.entries(s)) {
     if (key === 'name' || key === 'external') continue;
     if (value === undefined || value === '' || value === 0 || value === null) continue;
