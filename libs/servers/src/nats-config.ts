@@ -18,6 +18,12 @@ export interface NatsConfigOptions {
   leafListenPort?: number;
   /** Leaf remotes to connect to, as nats-leaf:// URLs. */
   leafRemotes?: readonly string[];
+  /**
+   * Subjects this server never accepts from its leaf remotes (`deny_imports`). An
+   * operator lists its own record subjects here, so that no other server of the
+   * federation can publish into its ORIGIN stream through the hub.
+   */
+  leafDenyImports?: readonly string[];
   /** Folder where the server writes its chosen ports (`<exe>_<pid>.ports`). */
   portsFileDir?: string;
   /** File where the server writes its pid. */
@@ -51,7 +57,8 @@ export function renderNatsConfig(options: NatsConfigOptions): string {
   const leaf: string[] = [];
   if (options.leafListenPort !== undefined) leaf.push(`  listen: ${JSON.stringify(`${host}:${options.leafListenPort}`)}`);
   if (options.leafRemotes && options.leafRemotes.length > 0) {
-    const remotes = options.leafRemotes.map((url) => `{ url: ${JSON.stringify(url)} }`).join(', ');
+    const deny = options.leafDenyImports?.length ? `, deny_imports: ${JSON.stringify(options.leafDenyImports)}` : '';
+    const remotes = options.leafRemotes.map((url) => `{ url: ${JSON.stringify(url)}${deny} }`).join(', ');
     leaf.push(`  remotes: [ ${remotes} ]`);
   }
   if (leaf.length > 0) lines.push('leafnodes {', ...leaf, '}');

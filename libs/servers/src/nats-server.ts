@@ -25,6 +25,8 @@ export interface NatsServerOptions {
   leafListen?: boolean;
   /** Connect as a leaf to these nats-leaf:// URLs. Default none. */
   leafRemotes?: readonly string[];
+  /** Subjects never accepted from the leaf remotes (see renderNatsConfig). Default none. */
+  leafDenyImports?: readonly string[];
   /** nats-server binary. Default: found on PATH or in /usr/sbin. */
   binary?: string;
   /** How long start() waits for readiness. Default 15 000 ms. */
@@ -127,6 +129,7 @@ export class NatsServer {
       domain: o.domain,
       leafListenPort: o.leafListen ? (this.#ports?.leafPort ?? -1) : undefined,
       leafRemotes: o.leafRemotes,
+      leafDenyImports: o.leafDenyImports,
       portsFileDir: portsDir,
       pidFile: this.pidFile,
     });

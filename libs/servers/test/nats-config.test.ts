@@ -10,12 +10,13 @@ describe('renderNatsConfig', () => {
       storeDir: '/tmp/x/jetstream',
       domain: 'opa',
       leafRemotes: ['nats-leaf://127.0.0.1:7422'],
+      leafDenyImports: ['dmf.origin.opa.>'],
       portsFileDir: '/tmp/x/ports',
     });
     expect(text).toContain('server_name: opa');
     expect(text).toContain('listen: "127.0.0.1:-1"');
     expect(text).toContain('jetstream { store_dir: "/tmp/x/jetstream", domain: opa }');
-    expect(text).toContain('remotes: [ { url: "nats-leaf://127.0.0.1:7422" } ]');
+    expect(text).toContain('remotes: [ { url: "nats-leaf://127.0.0.1:7422", deny_imports: ["dmf.origin.opa.>"] } ]');
     expect(text).not.toContain('listen: "127.0.0.1:-1"\n  ');
   });
 

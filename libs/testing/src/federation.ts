@@ -3,6 +3,11 @@ import { startNatsServer, waitForLeaves, type NatsServerHandle } from './nats.ts
 export interface StartFederationOptions {
   /** Operator tokens; each gets a leaf server whose JetStream domain is the token. */
   operators: readonly string[];
+  /**
+   * Subjects an operator's server refuses from the hub (`deny_imports`), per operator;
+   * DMF operators deny their own record subjects (`originSubjects(op)`). Default none.
+   */
+  leafDenyImports?: (operator: string) => readonly string[];
 }
 
 /** A hub plus one leaf server per operator, as DESIGN.md's test topology. */
@@ -32,7 +37,12 @@ export async function startFederation(options: StartFederationOptions): Promise<
     // allSettled, not all: when one server fails, the others may still be starting, and
     // each one that started must be known here to be closed.
     const results = await Promise.allSettled(
-      options.operators.map((operator) => startNatsServer({ name: operator, domain: operator, leafRemotes: [leafUrl] })),
+      options.operators.map((operator) => startNatsServer({
+          name: operator,
+          domain: operator,
+          leafRemotes: [leafUrl],
+          leafDenyImports: options.leafDenyImports?.(operator),
+        })),
     );
     const failures: unknown[] = [];
     results.forEach((result, i) => {

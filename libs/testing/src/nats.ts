@@ -12,6 +12,8 @@ export interface StartNatsOptions {
   leafListen?: boolean;
   /** Leaf remotes (nats-leaf:// URLs). Default none. */
   leafRemotes?: readonly string[];
+  /** Subjects never accepted from the leaf remotes. Default none. */
+  leafDenyImports?: readonly string[];
 }
 
 /** A nats-server for one test: free ports, a temp store, removed by close(). */
@@ -43,6 +45,7 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<N
     jetstream: options.jetstream ?? true,
     leafListen: options.leafListen ?? false,
     leafRemotes: options.leafRemotes,
+    leafDenyImports: options.leafDenyImports,
   });
   try {
     await server.start();
