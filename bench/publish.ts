@@ -2,7 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { applyDefinitions, publishRecords, type RecordToPublish } from '@dmf/bus';
 import { canonicalBytes, generateSigningKey, recordId } from '@dmf/protocol';
-import { originStream } from '@dmf/streams';
+import { originStream, recordMsgId } from '@dmf/streams';
 import { startNatsServer } from '@dmf/testing';
 import { typicalManifest } from './fixtures.ts';
 import { median, rateOfBatch } from './measure.ts';
@@ -11,16 +11,25 @@ export interface PublishResult {
   records: number;
   window: number;
   recordBytes: number;
+  rounds: number;
+  /** Median rates over the rounds. */
   raw: number;
   dmf: number;
+  /** Raw js.publish with DMF's msg-ids: what the server's dedupe costs without any DMF code. */
+  rawWithMsgId: number;
+  /** Median of each round's dmf/raw: both halves of a round run back to back, so drift cancels. */
+  ratio: number;
 }
 
 const OPERATOR = 'bench';
 const RAW_STREAM = 'RAW_BENCH';
 const RAW_SUBJECT = 'bench.raw';
 
-/** Pipelined raw js.publish of the same bytes: no msg-id, no checks; the baseline. */
-async function publishRaw(js: JetStreamClient, records: readonly RecordToPublish[], window: number): Promise<void> {
+/**
+ * Pipelined raw js.publish of the same bytes, no checks: the baseline (no msg-id), or
+ * with the same msg-ids DMF sends (to show what dedupe itself costs).
+ */
+async function publishRaw(js: JetStreamClient, records: readonly RecordToPublish[], window: number, withMsgId = false): Promise<void> {
   let inFlight = 0;
   let wake: (() => void) | undefined;
   const pending: Promise<unknown>[] = [];
@@ -28,7 +37,7 @@ async function publishRaw(js: JetStreamClient, records: readonly RecordToPublish
     while (inFlight >= window) await new Promise<void>((resolve) => (wake = resolve));
     inFlight++;
     pending.push(
-      js.publish(RAW_SUBJECT, record.bytes).finally(() => {
+      js.publish(RAW_SUBJECT, record.bytes, withMsgId ? { msgID: recordMsgId(record.operator, record.id) } : undefined).finally(() => {
         inFlight--;
         const w = wake;
         wake = undefined;
@@ -65,6 +74,7 @@ export async function benchPublish(options: { records: number; rounds: number; w
     const origin = originStream(OPERATOR);
     const raws: number[] = [];
     const dmfs: number[] = [];
+    const rawIds: number[] = [];
     for (const [round, batch] of batches.entries()) {
       await applyDefinitions(jsm, [origin]);
       await jsm.streams.add({ ...origin.config, name: RAW_STREAM, subjects: [RAW_SUBJECT] });
@@ -79,6 +89,10 @@ export async function benchPublish(options: { records: number; rounds: number; w
         await runDmf();
         await runRaw();
       }
+      // Informational: the same msg-ids through raw js.publish, into a fresh stream.
+      await jsm.streams.delete(RAW_STREAM);
+      await jsm.streams.add({ ...origin.config, name: RAW_STREAM, subjects: [RAW_SUBJECT] });
+      rawIds.push((await rateOfBatch(batch.length, () => publishRaw(js, batch, options.window, true))).perSecond);
       await jsm.streams.delete(origin.name);
       await jsm.streams.delete(RAW_STREAM);
     }
@@ -86,8 +100,11 @@ export async function benchPublish(options: { records: number; rounds: number; w
       records: options.records,
       window: options.window,
       recordBytes: batches[0]?.[0]?.bytes.length ?? 0,
+      rounds: options.rounds,
       raw: median(raws),
       dmf: median(dmfs),
+      rawWithMsgId: median(rawIds),
+      ratio: median(dmfs.map((d, i) => d / (raws[i] as number))),
     };
   } finally {
     await nc.close();

@@ -6,7 +6,7 @@
  * stalls for good (DESIGN.md), so rollback and ownership checks happen before publish.
  * The payload is the record's canonical JCS bytes, so record id = sha256(payload).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { originSubject, recordMsgId } from '@dmf/streams';
 import { PublishError } from './errors.ts';
@@ -44,7 +44,22 @@ export interface BulkPublishOptions extends PublishOptions {
 }
 
 function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  // The one-shot form skips a Hash object per record (~0.4 µs of ~1.2 µs for 1 KB).
+  return hash('sha256', bytes, 'hex');
+}
+
+/** Subjects already built (and so validated), per operator and kind: the hot path of bulk publishing. */
+const subjects = new Map<string, string>();
+
+function subjectOf(operator: string, kind: string): string {
+  const key = `${operator}\u0000${kind}`;
+  let subject = subjects.get(key);
+  if (subject === undefined) {
+    subject = originSubject(operator, kind);
+    if (subjects.size >= 1024) subjects.clear(); // a handful in practice; bounded anyway
+    subjects.set(key, subject);
+  }
+  return subject;
 }
 
 /** Subject and msg-id of a record, validated; throws `PublishError('invalid_record')`. */
@@ -53,7 +68,7 @@ function addressOf(record: RecordToPublish, checkId: boolean, index?: number): {
     if (!(record.bytes instanceof Uint8Array) || record.bytes.length === 0) {
       throw new Error('bytes: must be a non-empty Uint8Array');
     }
-    const subject = originSubject(record.operator, record.kind);
+    const subject = subjectOf(record.operator, record.kind);
     const msgID = recordMsgId(record.operator, record.id);
     if (checkId && sha256Hex(record.bytes) !== record.id) {
       throw new Error(`id: ${record.id} is not the SHA-256 of the record bytes`);
