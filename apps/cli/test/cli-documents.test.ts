@@ -31,6 +31,19 @@ beforeAll(async () => {
   };
 });
 
+/** A node manifest of a node that signs its own manifests, before signing. */
+function unsignedNodeManifest(nodeDid: string): Record<string, unknown> {
+  return {
+    kind: 'node_manifest',
+    node_id: nodeDid,
+    services: ['metadata'],
+    capabilities: { region: 'eu-west' },
+    public_key: nodeDid,
+    mirrors: [],
+    version: '1.0.0',
+  };
+}
+
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -135,15 +148,7 @@ describe('dmf sign, verify and id', () => {
   it('re-signs an expiring document with a fresh validity', async () => {
     const nodeKey = join(dir, 'renew.key');
     const nodeDid = (await runDmf(['keygen', '--out', nodeKey])).stdout.trim();
-    const manifest = {
-      kind: 'node_manifest',
-      node_id: nodeDid,
-      services: ['metadata'],
-      capabilities: { region: 'eu-west' },
-      public_key: nodeDid,
-      mirrors: [],
-      version: '1.0.0',
-    };
+    const manifest = unsignedNodeManifest(nodeDid);
     const first = await runDmf(['sign', '--key', nodeKey, '--issued-at', '2026-01-01T00:00:00.000Z', '--expires-in', '1d'], {
       input: JSON.stringify(manifest),
     });
@@ -207,17 +212,7 @@ describe('dmf sign, verify and id', () => {
   it('verifies a service manifest only against its node manifest', async () => {
     const nodeKey = join(dir, 'node.key');
     const nodeDid = (await runDmf(['keygen', '--out', nodeKey])).stdout.trim();
-    const nodeManifest = await runDmf(['sign', '--key', nodeKey], {
-      input: JSON.stringify({
-        kind: 'node_manifest',
-        node_id: nodeDid,
-        services: ['metadata'],
-        capabilities: { region: 'eu-west' },
-        public_key: nodeDid,
-        mirrors: [],
-        version: '1.0.0',
-      }),
-    });
+    const nodeManifest = await runDmf(['sign', '--key', nodeKey], { input: JSON.stringify(unsignedNodeManifest(nodeDid)) });
     expect(nodeManifest.code).toBe(0);
     const nodeFile = join(dir, 'node.json');
     await writeFile(nodeFile, nodeManifest.stdout);

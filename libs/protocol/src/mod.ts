@@ -47,4 +47,4 @@ export type {
   NodeReport,
   ReportReason,
 } from './schemas/kinds.ts';
-export { PROTOCOL_FORMATS, formatTimestamp, isTimestamp, isHttpsUrl } from './formats.ts';
+export { PROTOCOL_FORMATS, REGION_PATTERN, formatTimestamp, isTimestamp, isHttpsUrl } from './formats.ts';

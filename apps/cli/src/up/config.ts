@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { isHttpsUrl } from '@dmf/protocol';
+import { REGION_PATTERN, isHttpsUrl } from '@dmf/protocol';
 import { DefinitionError, validateDomain, validateOperator } from '@dmf/streams';
 import { CliError, EXIT } from '../exit-codes.ts';
 
@@ -55,8 +55,8 @@ export interface UpFlags {
   logLevel?: string;
 }
 
-// The node manifest's `capabilities.region` (libs/protocol's REGION_PATTERN).
-const REGION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// The node manifest's `capabilities.region`.
+const REGION = new RegExp(REGION_PATTERN);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function fail(field: string, reason: string): never {
