@@ -4,7 +4,7 @@ import { CliError, EXIT } from './exit-codes.ts';
 /** An RFC 3339 UTC time with milliseconds, as PROTOCOL.md section 3 requires. */
 export function parseTimestamp(flag: string, raw: string): Date {
   if (!isTimestamp(raw)) {
-    throw new CliError(`${flag}: ${JSON.stringify(raw)} is not an RFC 3339 UTC time like 2026-11-28T17:00:00.000Z`, EXIT.usage);
+    throw new CliError(`${flag}: ${JSON.stringify(raw)} is not an RFC 3339 UTC time with milliseconds, like 2026-11-28T17:00:00.000Z`, EXIT.usage);
   }
   return new Date(raw);
 }

@@ -160,12 +160,25 @@ describe('dmf up (embedded)', () => {
     try {
       const result = await runDmf(['up', '--data', dir, '--port', String(busy), '--log-level', 'silent'], { env: cleanEnv() });
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`dmf: cannot listen on 127.0.0.1:${busy}: the port is in use (choose another with --port)\n`);
+      expect(result.stderr).toBe(`dmf: cannot listen on 127.0.0.1:${busy}: the port is in use (choose another with --port or DMF_PORT)\n`);
       // Found out before anything was launched.
       expect(existsSync(join(dir, 'nats'))).toBe(false);
       expect(existsSync(join(dir, 'redis'))).toBe(false);
     } finally {
       blocker.close();
+      await removeDir(dir);
+    }
+  });
+
+  it('takes one Ctrl-C delivered twice (terminal and npm) as one request, and stops cleanly', async () => {
+    const dir = await makeTempDir('up-twice-signalled');
+    try {
+      const node = await startUp(dir, await freePort());
+      node.child.kill('SIGINT');
+      node.child.kill('SIGINT');
+      expect(await node.exited).toBe(0);
+      expect(node.output()).toMatch(/^stopped$/m);
+    } finally {
       await removeDir(dir);
     }
   });

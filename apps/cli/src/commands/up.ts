@@ -4,6 +4,8 @@ import { collect } from '../options.ts';
 import { loadUpConfig, type UpFlags } from '../up/config.ts';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** A stop signal repeated within this time is the same request delivered twice. */
+const REPEAT_GRACE_MS = 2_000;
 
 export function registerUp(program: Command): void {
   program
@@ -45,11 +47,16 @@ export function registerUp(program: Command): void {
         exitCode = EXIT.failed;
         stop.abort();
       };
+      let firstSignalAt = 0;
       const onSignal = (signal: NodeJS.Signals) => {
         if (stop.signal.aborted) {
+          // One Ctrl-C under `npm start` arrives twice: the terminal signals the whole
+          // process group and npm forwards it again. Only a deliberate second one counts.
+          if (Date.now() - firstSignalAt < REPEAT_GRACE_MS) return;
           process.stderr.write(`dmf: ${signal} again, exiting without waiting\n`);
           process.exit(EXIT.failed);
         }
+        firstSignalAt = Date.now();
         say(`stopping (${signal})...`);
         stop.abort();
       };

@@ -95,6 +95,7 @@ function parseUrl(field: string, raw: string, schemes: string[]): string {
     fail(field, `${JSON.stringify(raw)} is not a URL`);
   }
   if (!schemes.includes(url.protocol)) fail(field, `${JSON.stringify(raw)} must use ${schemes.join(' or ')}`);
+  if (!url.hostname) fail(field, `${JSON.stringify(raw)} has no host`);
   return raw;
 }
 
@@ -123,7 +124,7 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
   const natsRaw = flags.natsUrl ?? env.DMF_NATS_URL;
   const redisRaw = flags.redisUrl ?? env.DMF_REDIS_URL;
   const level = flags.logLevel ?? env.DMF_LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.includes(level)) fail('log level', `${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(level)) fail(flags.logLevel !== undefined ? '--log-level' : 'DMF_LOG_LEVEL', `${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`);
   const cert = env.DMF_TLS_CERT || undefined;
   const key = env.DMF_TLS_KEY || undefined;
   if ((cert === undefined) !== (key === undefined)) fail('DMF_TLS_CERT/DMF_TLS_KEY', 'set both or neither');
@@ -152,10 +153,10 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     operator,
     domain,
     region,
-    natsUrl: natsRaw ? parseUrl('NATS URL', natsRaw, ['nats:', 'tls:']) : undefined,
-    redisUrl: redisRaw ? parseUrl('Redis URL', redisRaw, ['redis:', 'rediss:']) : undefined,
+    natsUrl: natsRaw ? parseUrl(flags.natsUrl !== undefined ? '--nats-url' : 'DMF_NATS_URL', natsRaw, ['nats:', 'tls:']) : undefined,
+    redisUrl: redisRaw ? parseUrl(flags.redisUrl !== undefined ? '--redis-url' : 'DMF_REDIS_URL', redisRaw, ['redis:', 'rediss:']) : undefined,
     leafRemotes: (flags.leafRemote?.length ? flags.leafRemote : list(env.DMF_LEAF_REMOTES)).map((u) =>
-      parseUrl('leaf remote', u, ['nats-leaf:', 'nats:', 'tls:']),
+      parseUrl(flags.leafRemote?.length ? '--leaf-remote' : 'DMF_LEAF_REMOTES', u, ['nats-leaf:', 'nats:', 'tls:']),
     ),
     peers,
     tlsCertFile: cert ? resolve(cwd, cert) : undefined,

@@ -1,4 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSigningKey, readKeyFile, writeKeyFile, type SigningKey } from '@dmf/protocol';
@@ -65,6 +66,11 @@ export async function loadOrCreateIdentity(config: UpConfig): Promise<NodeIdenti
   if (config.tlsCertFile && config.tlsKeyFile) {
     const cert = await readPem('DMF_TLS_CERT', config.tlsCertFile, (pem) => new X509Certificate(pem));
     const tlsKey = await readPem('DMF_TLS_KEY', config.tlsKeyFile, (pem) => createPrivateKey(pem));
+    try {
+      createSecureContext({ cert, key: tlsKey });
+    } catch (cause) {
+      throw new CliError(`DMF_TLS_KEY: ${config.tlsKeyFile} is not the key of the certificate in ${config.tlsCertFile}`, EXIT.usage, { cause });
+    }
     return { key, keyFile, tls: { key: tlsKey, cert }, caFile: undefined, created };
   }
 

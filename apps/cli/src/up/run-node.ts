@@ -41,7 +41,7 @@ export interface NodeSummary {
 
 function listenFailure(host: string, port: number, cause: unknown): CliError {
   const code = (cause as NodeJS.ErrnoException).code;
-  const reason = code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : (cause as Error).message;
+  const reason = code === 'EADDRINUSE' ? 'the port is in use (choose another with --port or DMF_PORT)' : (cause as Error).message;
   return new CliError(`cannot listen on ${host}:${port}: ${reason}`, EXIT.failed, { cause });
 }
 
@@ -88,9 +88,9 @@ export async function runNode(
   };
   try {
     await createDataDir(config.dataDir);
+    lifecycle.add('data folder lock', await lockDataDir(config.dataDir));
     // Before launching anything: a busy port would otherwise be found out last.
     await assertPortFree(config.host, config.port);
-    lifecycle.add('data folder lock', await lockDataDir(config.dataDir));
     const identity = await loadOrCreateIdentity(config);
     checkpoint();
     const services = await startBackingServices(config, lifecycle, onFatal);
@@ -103,7 +103,10 @@ export async function runNode(
     checkpoint();
 
     const redis = new Redis(services.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: false });
-    redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
+    // Once stopping (a server died, or Ctrl-C), reconnect errors are expected noise.
+    redis.on('error', (error) => {
+      if (!stop.aborted) log.warn({ err: error.message }, 'redis connection error');
+    });
     try {
       await redis.connect();
       await redis.ping();
