@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { applyDefinitions } from '@dmf/bus';
-import { definitionsFor, originSubject, originSubjects } from '@dmf/streams';
+import { definitionsFor, federatedStreamName, leafDeniedImports, originStreamName, originSubject, originSubjects } from '@dmf/streams';
 import { startFederation, waitFor, type Federation } from '@dmf/testing';
 
 // A record subject `dmf.origin.<op>.<kind>` is bound by op's ORIGIN stream, and subject
@@ -18,7 +18,7 @@ describe('an operator refuses its own record subjects from the hub', () => {
   beforeAll(async () => {
     [open, guarded] = await Promise.all([
       startFederation({ operators: ['victim', 'rogue'] }),
-      startFederation({ operators: ['victim', 'rogue'], leafDenyImports: (op) => [originSubjects(op)] }),
+      startFederation({ operators: ['victim', 'rogue'], leafDenyImports: (op) => leafDeniedImports(op) }),
     ]);
     for (const federation of [open, guarded]) {
       const victim = await connect({ servers: federation.operators.victim!.url });
@@ -81,5 +81,40 @@ describe('an operator refuses its own record subjects from the hub', () => {
       { timeoutMs: 15_000, description: "the rogue's publish in a victim stream" },
     );
     for (let round = 0; round < 3; round++) expect(await forgeriesStored(guarded, round)).toBe(0);
+  });
+
+  it("refuses peers the admin operations of its JetStream API, while they can still source its ORIGIN", async () => {
+    const victim = await connect({ servers: guarded.operators.victim!.url });
+    const rogue = await connect({ servers: guarded.operators.rogue!.url });
+    connections.push(victim, rogue);
+    // The rogue sources the victim's ORIGIN, as every peer does.
+    const rogueJsm = await jetstreamManager(rogue);
+    await applyDefinitions(rogueJsm, definitionsFor({ operator: 'rogue', peers: [{ operator: 'victim' }] }));
+    const victimJsm = await jetstreamManager(victim);
+    const origin = originStreamName('victim');
+    const before = (await victimJsm.streams.info(origin)).state.messages;
+    await jetstream(victim).publish(originSubject('victim', 'content_manifest'), new TextEncoder().encode('a record'));
+    await waitFor(
+      async () => (await rogueJsm.streams.info(federatedStreamName('rogue'))).state.messages >= before + 1,
+      { timeoutMs: 15_000, description: "the victim's records in the rogue's FEDERATED" },
+    );
+
+    // Reading through the victim's domain works; changing anything does not.
+    const remote = await jetstreamManager(rogue, { domain: 'victim', timeout: 1_000 });
+    expect((await remote.streams.info(origin)).config.name).toBe(origin);
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['delete a record', () => remote.streams.deleteMessage(origin, 1)],
+      ['purge', () => remote.streams.purge(origin)],
+      ['update', () => remote.streams.update(origin, { description: 'owned' })],
+      ['create a stream', () => remote.streams.add({ name: 'ROGUE_X', subjects: ['rogue.x'] })],
+      ['delete the stream', () => remote.streams.delete(origin)],
+    ];
+    for (const [what, attempt] of attempts) {
+      await expect(attempt(), what).rejects.toThrow();
+    }
+    const after = await victimJsm.streams.info(origin);
+    expect(after.state.messages).toBe(before + 1);
+    expect(after.config.description ?? '').not.toBe('owned');
+    await expect(victimJsm.streams.info('ROGUE_X')).rejects.toThrow(/not found/);
   });
 });

@@ -19,6 +19,7 @@ export { DefinitionError, type DefinitionErrorCode } from './errors.ts';
 export {
   federatedStreamName,
   jetStreamApiPrefix,
+  leafDeniedImports,
   kindFilterSubject,
   kvStreamName,
   JETSTREAM_DOMAIN,

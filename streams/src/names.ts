@@ -140,6 +140,40 @@ export function jetStreamApiPrefix(domain: string): string {
   return `$JS.${validateDomain(domain)}.API`;
 }
 
+/**
+ * JetStream API operations that change or destroy state. Peers need to read an
+ * operator's ORIGIN (stream info, creating the ephemeral consumers that sourcing uses);
+ * nobody but the operator may run these against it.
+ */
+const ADMIN_API_OPERATIONS = [
+  'STREAM.CREATE.>',
+  'STREAM.UPDATE.>',
+  'STREAM.DELETE.>',
+  'STREAM.PURGE.>',
+  'STREAM.MSG.DELETE.>',
+  'STREAM.SNAPSHOT.>',
+  'STREAM.RESTORE.>',
+  'STREAM.PEER.>',
+  'STREAM.LEADER.>',
+  'CONSUMER.DELETE.>',
+  'CONSUMER.DURABLE.>',
+  'CONSUMER.LEADER.>',
+  'META.>',
+  'ACCOUNT.PURGE.>',
+  'SERVER.>',
+] as const;
+
+/**
+ * What an operator's server refuses from its federation hub (leaf remote
+ * `deny_imports`): publishes on its own record subjects, which would land in its
+ * ORIGIN, and the admin operations of its JetStream API (`$JS.<domain>.API.…`), which
+ * would let any server of the federation rewrite or empty its streams.
+ */
+export function leafDeniedImports(operator: string, domain: string = operator): string[] {
+  const api = jetStreamApiPrefix(domain);
+  return [originSubjects(operator), ...ADMIN_API_OPERATIONS.map((operation) => `${api}.${operation}`)];
+}
+
 /** Durable consumer name of a projection on a FEDERATED stream: the projection's name. */
 export function projectionConsumerName(projection: string): string {
   return validateProjection(projection);

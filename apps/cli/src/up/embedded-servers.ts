@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { NatsServer, RedisServer } from '@dmf/servers';
-import { originSubjects } from '@dmf/streams';
+import { leafDeniedImports } from '@dmf/streams';
 import type { Lifecycle } from './lifecycle.ts';
 import type { UpConfig } from './config.ts';
 import { redactUrl } from '../redact-url.ts';
@@ -30,8 +30,9 @@ export async function startBackingServices(
       name: config.operator,
       domain: config.domain,
       leafRemotes: config.leafRemotes,
-      // No other server of the federation may publish into this operator's ORIGIN.
-      leafDenyImports: [originSubjects(config.operator)],
+      // No other server of the federation may publish into this operator's ORIGIN, nor
+      // change its streams through its JetStream API.
+      leafDenyImports: leafDeniedImports(config.operator, config.domain),
     });
     nats.onUnexpectedExit(onFatal);
     lifecycle.add('nats-server', () => nats.stop(), () => void nats.kill());
