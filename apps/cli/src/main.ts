@@ -12,9 +12,12 @@ export function buildProgram(): Command {
   const program = new Command('dmf')
     .description('DMF, the Distributed Microservices Fabric: keys, signed records, streams and a local node')
     .version(DMF_VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    // Usage errors are one line like every other dmf error: `dmf: <what> (see --help)`.
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => write(`dmf: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`),
+    });
   registerKeygen(program);
   registerSign(program);
   registerVerify(program);

@@ -67,7 +67,7 @@ describe('dmf keygen', () => {
   it('is a usage error without --out', async () => {
     const result = await runDmf(['keygen']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("required option '--out <file>' not specified");
+    expect(result.stderr).toBe("dmf: required option '--out <file>' not specified (see --help)\n");
   });
 });
 

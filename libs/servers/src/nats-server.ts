@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManagedChild } from './child-process.ts';
 import { requireBinary } from './binaries.ts';
@@ -146,6 +146,8 @@ export class NatsServer {
   /** Graceful stop (SIGTERM). Safe to call twice. */
   async stop(): Promise<void> {
     await this.#child?.stop();
+    // A pid file outliving its server would only mislead the next start.
+    if (this.#child && !this.#child.running) await rm(this.pidFile, { force: true });
   }
 
   /** Crash the server (SIGKILL), for failure tests. */

@@ -1,4 +1,4 @@
-import { mkdir, realpath } from 'node:fs/promises';
+import { mkdir, realpath, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ManagedChild } from './child-process.ts';
@@ -91,6 +91,8 @@ export class RedisServer {
 
   async stop(): Promise<void> {
     await this.#child?.stop();
+    // A pid file outliving its server would only mislead the next start.
+    if (this.#child && !this.#child.running) await rm(this.pidFile, { force: true });
   }
 
   async kill(): Promise<void> {
