@@ -107,7 +107,7 @@ describe('consumer group (one process)', () => {
     expect(terminated).toEqual([expect.objectContaining({ recordId: poison, reason: 'permanent:poison', deliveryCount: 1 })]);
     expect(poisonCalls).toBe(1);
     // Terminated, not pending: the server will not hand it out again.
-    await waitFor(async () => (await consumerState('g-perm')).ackPending === 0, { timeoutMs: 5000, description: 'no ack pending' });
+    await waitFor(async () => (await consumerState('g-perm')).ackPending === 0, { timeoutMs: 15_000, description: 'no ack pending' });
     expect(await consumerState('g-perm')).toEqual({ pending: 0, ackPending: 0, redelivered: 0 });
     await g.close();
   });
@@ -133,7 +133,7 @@ describe('consumer group (one process)', () => {
     expect(calls.get(broken)).toBe(3);
     expect(terminated).toEqual([expect.objectContaining({ recordId: broken, reason: 'max_deliver', deliveryCount: 3 })]);
     expect(g.stats()).toMatchObject({ acked: 2, terminated: 1, retried: 3 });
-    await waitFor(async () => (await consumerState('g-retry')).ackPending === 0, { timeoutMs: 5000, description: 'no ack pending' });
+    await waitFor(async () => (await consumerState('g-retry')).ackPending === 0, { timeoutMs: 15_000, description: 'no ack pending' });
     await g.close();
   });
 
@@ -152,12 +152,12 @@ describe('consumer group (one process)', () => {
     let calls = 0;
     const g = group('g-dead', async () => void calls++, { onTerminated: (t) => terminated.push(t) });
     await g.start();
-    await waitFor(() => terminated.length === 1, { timeoutMs: 5000, description: 'the unanswered message terminated' });
+    await waitFor(() => terminated.length === 1, { timeoutMs: 15_000, description: 'the unanswered message terminated' });
     expect(terminated[0]).toMatchObject({ recordId: lost, reason: 'max_deliver_unanswered', deliveryCount: 2 });
     expect(terminated[0]?.error).toMatchObject({ name: 'ConsumerGroupError', code: 'unanswered' });
     expect(calls).toBe(0);
     expect(g.stats()).toMatchObject({ terminated: 1, acked: 0 });
-    await waitFor(async () => (await consumerState('g-dead')).ackPending === 0, { timeoutMs: 5000, description: 'no ack pending' });
+    await waitFor(async () => (await consumerState('g-dead')).ackPending === 0, { timeoutMs: 15_000, description: 'no ack pending' });
     await g.close();
   });
 
@@ -175,7 +175,7 @@ describe('consumer group (one process)', () => {
       { handlerTimeoutMs: 200, onTerminated: (t) => terminated.push(t) },
     );
     await g.start();
-    await waitFor(() => terminated.length === 1, { timeoutMs: 5000, description: 'the hung message terminated' });
+    await waitFor(() => terminated.length === 1, { timeoutMs: 15_000, description: 'the hung message terminated' });
     expect(terminated[0]).toMatchObject({ recordId: hung, reason: 'max_deliver', deliveryCount: 3 });
     expect(terminated[0]?.error).toMatchObject({ code: 'handler_timeout' });
     expect(signals).toHaveLength(3);
@@ -201,7 +201,7 @@ describe('consumer group (one process)', () => {
       { handlerTimeoutMs: 900, closeTimeoutMs: 300 },
     );
     await g.start();
-    await waitFor(() => signal !== undefined, { timeoutMs: 5000, description: 'the handler running' });
+    await waitFor(() => signal !== undefined, { timeoutMs: 15_000, description: 'the handler running' });
     const started = Date.now();
     await g.close();
     const took = Date.now() - started;
@@ -219,7 +219,7 @@ describe('consumer group (one process)', () => {
         }
         return undefined;
       },
-      { timeoutMs: 5000, description: 'the message delivered again' },
+      { timeoutMs: 15_000, description: 'the message delivered again' },
     );
     expect(again).toBeGreaterThan(1);
   });
@@ -250,7 +250,7 @@ describe('consumer group (one process)', () => {
       { concurrency: 4 },
     );
     await g.start();
-    await waitFor(() => started >= 4, { timeoutMs: 5000, description: 'handlers running' });
+    await waitFor(() => started >= 4, { timeoutMs: 15_000, description: 'handlers running' });
     const closing = g.close();
     const again = g.close();
     await closing;
@@ -271,7 +271,7 @@ describe('consumer group (one process)', () => {
     let handled = 0;
     const g = createConsumerGroup({ js: jetstream(own), stream: federatedStreamName('g-conn'), consumer: 'work', handler: async () => void handled++, logger, pullExpiresMs: 1000 });
     await g.start();
-    await waitFor(() => g.stats().acked === 3, { timeoutMs: 5000, description: '3 acks' });
+    await waitFor(() => g.stats().acked === 3, { timeoutMs: 15_000, description: '3 acks' });
     await own.close();
     await g.close();
     expect(handled).toBe(3);

@@ -50,7 +50,7 @@ describe('a record republished after the ORIGIN duplicate window', () => {
     await publishRecord(js, { operator: 'rp', ...x });
     // Publish again until ORIGIN stores it a second time (its 300 ms window has passed).
     await waitFor(async () => !(await publishRecord(js, { operator: 'rp', ...x })).duplicate, {
-      timeoutMs: 5000,
+      timeoutMs: 15_000,
       intervalMs: 100,
       description: 'a second copy stored in ORIGIN',
     });
