@@ -287,6 +287,23 @@ export function recordLedgerConsumer(operator: string, tuning?: Partial<Consumer
   return projectionConsumer(operator, RECORD_LEDGER, { tuning });
 }
 
+/** The metadata projection (apps/metadata): manifest heads, versions, claims, indices. */
+export const METADATA = 'metadata';
+
+/**
+ * The metadata projection's bucket. Values hold signed records (up to 512 KiB) plus the
+ * projection's fields around them, so the value limit is above the document limit.
+ */
+export function metadataBucket(operator: string, spec: Partial<KvSpec> = {}): KvDefinition {
+  return projectionBucket(operator, METADATA, {
+    description: 'DMF metadata projection: content manifests, versions, fingerprint claims, creator and label indices',
+    max_value_size: 640 * KiB,
+    // Twice FEDERATED: a head holds its record, and an earlier version is kept under its seq.
+    max_bytes: 8 * GiB,
+    ...spec,
+  });
+}
+
 export interface DefinitionsForOptions {
   /** This operator's token. */
   operator: string;
@@ -311,6 +328,7 @@ export function definitionsFor(options: DefinitionsForOptions): Definition[] {
     originStream(operator, options.limits),
     federatedStream(operator, peers, { domain: options.domain, limits: options.limits }),
     recordLedgerBucket(operator),
+    metadataBucket(operator),
     recordLedgerConsumer(operator, options.consumers),
   ];
 }

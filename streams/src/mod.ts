@@ -4,6 +4,8 @@ export {
   definitionsFor,
   federatedSources,
   federatedStream,
+  METADATA,
+  metadataBucket,
   nanos,
   originStream,
   projectionBucket,

@@ -68,15 +68,16 @@ describe('FEDERATED stream', () => {
 });
 
 describe('definitionsFor', () => {
-  it('lists streams, then the ledger bucket, then its consumer', () => {
+  it('lists streams, then the projection buckets, then the consumer', () => {
     const defs = definitionsFor({ operator: 'opa', peers: [{ operator: 'opb' }] });
     expect(defs.map((d) => `${d.kind}:${d.name}`)).toEqual([
       'stream:ORIGIN_opa',
       'stream:FEDERATED_opa',
       'kv:record_ledger_opa',
+      'kv:metadata_opa',
       'consumer:record_ledger',
     ]);
-    const consumer = defs[3];
+    const consumer = defs[4];
     expect(consumer?.kind === 'consumer' && consumer.stream).toBe('FEDERATED_opa');
   });
 

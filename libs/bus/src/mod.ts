@@ -36,3 +36,4 @@ export {
   type RecordLedgerStats,
 } from './record-ledger.ts';
 export { parseStreamSource, sourceOperatorOf, STREAM_SOURCE_HEADER } from './stream-source.ts';
+export { checkEnvelope, checkVerifiedEnvelope, type EnvelopeCheck, type RecordEnvelope } from './record-envelope.ts';

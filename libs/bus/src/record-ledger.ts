@@ -14,9 +14,10 @@ import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nat
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { ProtocolError, verifyBytes, type VerifyBytesOptions } from '@dmf/protocol';
-import { federatedStreamName, parseOriginSubject, projectionBucketName, projectionConsumerName, RECORD_LEDGER } from '@dmf/streams';
+import { federatedStreamName, projectionBucketName, projectionConsumerName, RECORD_LEDGER } from '@dmf/streams';
 import { createConsumerGroup, type ConsumerGroupOptions, type ConsumerGroupStats, type GroupMessage } from './consumer-group.ts';
 import { defaultLogger } from './logger.ts';
+import { checkEnvelope, checkVerifiedEnvelope } from './record-envelope.ts';
 
 /** What the ledger stores per record id. */
 export interface LedgerEntry {
@@ -83,20 +84,11 @@ export function createRecordLedger(options: RecordLedgerOptions): RecordLedger {
     log.warn({ origin, reason, err: detail }, 'invalid record acknowledged, not projected');
   }
 
-  /**
-   * Why a message is not a record we can project, or the entry to write. Everything is
-   * charged to the operator whose ORIGIN carried the message (its source), never to the
-   * operator a subject or msg-id names: a peer controls its own ORIGIN and could put
-   * another operator's name in both.
-   */
+  /** Why a message is not a record we can project, or the entry to write (checks: ./record-envelope.ts). */
   function check(message: GroupMessage): { invalid: { origin: string; reason: string; detail?: unknown } } | { id: string; entry: LedgerEntry } {
-    const origin = message.sourceOperator;
-    if (origin === undefined) return { invalid: { origin: 'unknown', reason: 'source' } };
-    const address = parseOriginSubject(message.subject);
-    if (!address) return { invalid: { origin, reason: 'subject' } };
-    // FEDERATED filters each source to its operator's subjects; this holds even when a
-    // stream was defined without those filters.
-    if (address.operator !== origin) return { invalid: { origin, reason: 'foreign_subject' } };
+    const envelope = checkEnvelope(message);
+    if (!envelope.ok) return { invalid: { origin: envelope.origin, reason: envelope.reason } };
+    const { origin } = envelope;
     let verified: { kind: string; id: string };
     try {
       // As of the time the record was stored, so a replay decides as the live run did.
@@ -105,10 +97,8 @@ export function createRecordLedger(options: RecordLedgerOptions): RecordLedger {
       if (error instanceof ProtocolError) return { invalid: { origin, reason: error.code, detail: error } };
       throw error;
     }
-    if (verified.kind !== address.kind) return { invalid: { origin, reason: 'kind_mismatch' } };
-    if (message.recordId !== verified.id || message.msgIdOperator !== origin) {
-      return { invalid: { origin, reason: 'msg_id' } };
-    }
+    const broken = checkVerifiedEnvelope(message, origin, envelope.kind, verified);
+    if (broken) return { invalid: { origin, reason: broken } };
     return { id: verified.id, entry: { kind: verified.kind, first_origin: origin } };
   }
 

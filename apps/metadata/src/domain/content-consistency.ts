@@ -1,0 +1,88 @@
+/**
+ * Fingerprint consistency (spec 6.3 "validate fingerprints", 6.4 "incorrect
+ * fingerprints"): a node holds no content, so it cannot hash it, but it can refuse a
+ * manifest whose `fingerprint`, `chunks` and `size` cannot all be true of the same bytes.
+ *
+ * - Every CID is a canonical CIDv1, raw codec, sha2-256 (the schema's pattern admits
+ *   only that spelling; decoding here is the second, independent check).
+ * - Empty content is one empty chunk, and its fingerprint is that chunk's CID.
+ * - Non-empty content has no empty chunk, at least one byte per chunk, and at most
+ *   `MAX_CHUNK_BYTES` per chunk.
+ * - One chunk is the whole content: the fingerprint is the chunk's CID. With more
+ *   chunks, no chunk is the whole content, so the fingerprint is none of them.
+ */
+import { createHash } from 'node:crypto';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import * as Digest from 'multiformats/hashes/digest';
+import { MetadataRefusal } from './refusal.ts';
+
+/** Largest chunk a storage node handles (4 MiB): with 4,096 chunks, 16 GiB per manifest. */
+export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
+
+const SHA2_256 = 0x12;
+
+/** CIDv1 raw sha2-256 of the empty byte string. */
+export const EMPTY_CONTENT_CID = cidOfBytes(new Uint8Array(0));
+
+/** The CIDv1 (raw, sha2-256) of some bytes, as the canonical string. */
+export function cidOfBytes(bytes: Uint8Array): string {
+  const digest = createHash('sha256').update(bytes).digest();
+  return CID.createV1(raw.code, Digest.create(SHA2_256, digest)).toString();
+}
+
+function checkCid(text: string, path: string): void {
+  let cid: CID;
+  try {
+    cid = CID.parse(text);
+  } catch (error) {
+    throw new MetadataRefusal('fingerprint.malformed', path, `not a CID: ${(error as Error).message}`);
+  }
+  if (cid.version !== 1 || cid.code !== raw.code || cid.multihash.code !== SHA2_256 || cid.multihash.size !== 32) {
+    throw new MetadataRefusal('fingerprint.malformed', path, 'must be a CIDv1 with the raw codec and a sha2-256 multihash');
+  }
+  if (cid.toString() !== text) throw new MetadataRefusal('fingerprint.malformed', path, `not the canonical spelling (${cid.toString()})`);
+}
+
+export interface ContentDescription {
+  fingerprint: string;
+  chunks: readonly string[];
+  size: number;
+}
+
+/** Throws `MetadataRefusal` (`fingerprint.malformed` / `fingerprint.inconsistent`) naming the member at fault. */
+export function checkContentConsistency(manifest: ContentDescription): void {
+  checkCid(manifest.fingerprint, '$.fingerprint');
+  manifest.chunks.forEach((chunk, i) => checkCid(chunk, `$.chunks[${i}]`));
+  const { chunks, size, fingerprint } = manifest;
+  if (size === 0) {
+    if (chunks.length !== 1 || chunks[0] !== EMPTY_CONTENT_CID) {
+      throw new MetadataRefusal('fingerprint.inconsistent', '$.chunks', `empty content (size 0) is exactly one empty chunk, ${EMPTY_CONTENT_CID}`);
+    }
+    if (fingerprint !== EMPTY_CONTENT_CID) {
+      throw new MetadataRefusal('fingerprint.inconsistent', '$.fingerprint', `empty content (size 0) has the fingerprint ${EMPTY_CONTENT_CID}`);
+    }
+    return;
+  }
+  const empty = chunks.indexOf(EMPTY_CONTENT_CID);
+  if (empty >= 0) throw new MetadataRefusal('fingerprint.inconsistent', `$.chunks[${empty}]`, `an empty chunk in content of ${size} bytes`);
+  if (chunks.length > size) {
+    throw new MetadataRefusal('fingerprint.inconsistent', '$.size', `${chunks.length} chunks cannot hold only ${size} bytes (every chunk holds at least one)`);
+  }
+  if (size > chunks.length * MAX_CHUNK_BYTES) {
+    throw new MetadataRefusal(
+      'fingerprint.inconsistent',
+      '$.size',
+      `${size} bytes do not fit in ${chunks.length} chunks of at most ${MAX_CHUNK_BYTES} bytes`,
+    );
+  }
+  if (chunks.length === 1 && fingerprint !== chunks[0]) {
+    throw new MetadataRefusal('fingerprint.inconsistent', '$.fingerprint', 'content of one chunk has that chunk\'s CID as its fingerprint');
+  }
+  if (chunks.length > 1) {
+    const same = chunks.indexOf(fingerprint);
+    if (same >= 0) {
+      throw new MetadataRefusal('fingerprint.inconsistent', '$.fingerprint', `equals chunks[${same}], but one chunk of several cannot be the whole content`);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Metadata spam (spec 6.4): rules on the text of one manifest, and the quotas that bound
+ * what one creator can make a node store. Everything here is a pure function of the
+ * manifest and the projection's state, so every node that applies the same log takes
+ * the same decisions (the projector applies these rules to peers' records too).
+ *
+ * The per-creator publish *rate* is not here: it depends on when requests arrive, so it
+ * is the adapter's admission policy (./creator-rate.ts), not a rule of the log.
+ */
+import { normalizeLabel } from './labels.ts';
+import { MetadataRefusal } from './refusal.ts';
+
+export interface MetadataLimits {
+  /** Manifests (distinct `manifest_id`s) one creator may own. */
+  maxManifestsPerCreator: number;
+  /** Versions one manifest may have. */
+  maxVersionsPerManifest: number;
+}
+
+/**
+ * Defaults. Operators who federate should keep the same values: a peer with lower
+ * quotas refuses records that others accept, and their projections differ.
+ */
+export const DEFAULT_METADATA_LIMITS: Readonly<MetadataLimits> = Object.freeze({
+  maxManifestsPerCreator: 10_000,
+  maxVersionsPerManifest: 1_000,
+});
+
+/** A word repeated more often than this in a title is keyword stuffing. */
+const MAX_TITLE_WORD_REPEATS = 4;
+/** A description of at least this many words ... */
+const STUFFING_MIN_WORDS = 40;
+/** ... whose most frequent word is more than this share of them is stuffing. */
+const STUFFING_MAX_SHARE = 0.5;
+
+function words(text: string): string[] {
+  return normalizeLabel(text)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length >= 2);
+}
+
+function mostFrequent(list: readonly string[]): { word: string; count: number } | undefined {
+  const counts = new Map<string, number>();
+  let best: { word: string; count: number } | undefined;
+  for (const w of list) {
+    const count = (counts.get(w) ?? 0) + 1;
+    counts.set(w, count);
+    if (!best || count > best.count) best = { word: w, count };
+  }
+  return best;
+}
+
+/** Throws `MetadataRefusal` (`spam.tags` / `spam.text`) for the first rule the text breaks. */
+export function checkMetadataText(manifest: { title: string; category: string; tags: readonly string[]; description?: string }): void {
+  if (normalizeLabel(manifest.title) === '') throw new MetadataRefusal('spam.text', '$.title', 'is blank');
+  if (normalizeLabel(manifest.category) === '') throw new MetadataRefusal('spam.text', '$.category', 'is blank');
+  const seen = new Map<string, number>();
+  manifest.tags.forEach((tag, i) => {
+    const label = normalizeLabel(tag);
+    if (label === '') throw new MetadataRefusal('spam.tags', `$.tags[${i}]`, 'is blank');
+    const first = seen.get(label);
+    if (first !== undefined) throw new MetadataRefusal('spam.tags', `$.tags[${i}]`, `repeats $.tags[${first}] (tags are compared ignoring case and spacing)`);
+    seen.set(label, i);
+  });
+  const titleTop = mostFrequent(words(manifest.title));
+  if (titleTop && titleTop.count > MAX_TITLE_WORD_REPEATS) {
+    throw new MetadataRefusal('spam.text', '$.title', `repeats "${titleTop.word}" ${titleTop.count} times (at most ${MAX_TITLE_WORD_REPEATS})`);
+  }
+  if (manifest.description !== undefined) {
+    const list = words(manifest.description);
+    const top = mostFrequent(list);
+    if (list.length >= STUFFING_MIN_WORDS && top && top.count > list.length * STUFFING_MAX_SHARE) {
+      throw new MetadataRefusal('spam.text', '$.description', `"${top.word}" is ${top.count} of its ${list.length} words`);
+    }
+  }
+}

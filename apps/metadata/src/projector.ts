@@ -1,0 +1,359 @@
+/**
+ * The metadata projector: reads the operator's FEDERATED stream in order, re-checks every
+ * record (it may come from a peer and never passed our adapter), and maintains the
+ * lookups of the metadata projection in its KV bucket (keys: ./domain/keys.ts).
+ *
+ * Why not a consumer group: the decisions depend on order (the first creator of an id
+ * owns it, `seq` must grow), so one process applies the log in stream order, and the
+ * bucket itself records how far it got (`_pos`). It reads with an ordered consumer from
+ * `_pos + 1`; after a crash it starts there again and re-applies at most one batch, which
+ * is harmless because applying a record twice changes nothing (decide.ts: duplicate).
+ * A lease in the bucket keeps a second process from writing at the same time.
+ *
+ * Per batch: verify every record (CPU), read what the decisions need in parallel, decide
+ * in order against a write-through cache, then write: first every effect but the heads,
+ * then the heads, then `_pos`. A crash between the steps leaves effects whose head is not
+ * written yet; re-applying the record writes the same effects again, and a record whose
+ * head is written had all its effects written before.
+ */
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { ProtocolError, verifyBytes, type ContentManifest } from '@dmf/protocol';
+import { checkEnvelope, checkVerifiedEnvelope, sourceOperatorOf } from '@dmf/bus';
+import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
+import { decide, type Decision, type Effects } from './domain/decide.ts';
+import { KEYS } from './domain/keys.ts';
+import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
+import { CachedState } from './store/cached-state.ts';
+import { EMPTY, encodeJson } from './store/codec.ts';
+import { ProjectionLease } from './store/lease.ts';
+import type { MetadataStore, StoredVersion } from './store/metadata-store.ts';
+
+export const CONTENT_MANIFEST = 'content_manifest';
+
+export interface MetadataProjectorOptions {
+  js: JetStreamClient;
+  /** Operator whose FEDERATED stream is read. */
+  operator: string;
+  store: MetadataStore;
+  limits?: Partial<MetadataLimits>;
+  /** Records per batch. Default 256. */
+  batchSize?: number;
+  /** Stop after applying this stream sequence (rebuild and verify replay up to a point). */
+  stopAt?: number;
+  /** Who holds the lease, for the message another process prints. Default `metadata projector`. */
+  holder?: string;
+  /** Called when the projector cannot go on (lost its lease, or a write kept failing). */
+  onFatal?: (error: Error) => void;
+  logger?: Logger;
+}
+
+/** What happened to one record, for whoever waits on it (the adapter answers its client). */
+export type RecordOutcome =
+  | { outcome: 'accepted' | 'duplicate'; manifestId: string; seq: number }
+  | { outcome: 'refused'; code: string; path: string; reason: string }
+  | { outcome: 'invalid'; reason: string };
+
+export interface MetadataProjectorStats {
+  /** Last FEDERATED sequence applied. */
+  position: number;
+  accepted: number;
+  duplicates: number;
+  /** Content manifests refused by a metadata rule, per code. */
+  refused: Record<string, number>;
+  /** Records that failed transport or protocol checks, per reason, and per carrying operator. */
+  invalidByReason: Record<string, number>;
+  invalidByOrigin: Record<string, number>;
+  /** Records of other kinds (not this projection's business). */
+  ignored: number;
+  batches: number;
+}
+
+export interface MetadataProjector {
+  start(): Promise<void>;
+  /** Finishes the batch under way, then stops and releases the lease. Safe twice. */
+  close(): Promise<void>;
+  stats(): MetadataProjectorStats;
+  /** Resolves once the projection has applied stream sequence `seq` (or the projector stopped). */
+  reached(seq: number): Promise<void>;
+  /** Listens to every record's outcome; returns the function that stops listening. */
+  onRecord(listener: (recordId: string, outcome: RecordOutcome) => void): () => void;
+  /** Runs `task` between two batches, so it sees the projection at one position. */
+  exclusive<T>(task: (position: number) => Promise<T>): Promise<T>;
+  /** Resolves when the loop ends: after close(), at `stopAt`, or on a fatal error (rejects). */
+  readonly done: Promise<void>;
+}
+
+interface Pending {
+  m: JsMsg;
+  recordId: string | undefined;
+  outcome?: RecordOutcome;
+  record?: { id: string; document: ContentManifest };
+}
+
+const RETRY_DELAY_MS = 1000;
+const MAX_CONSECUTIVE_FAILURES = 10;
+
+export function createMetadataProjector(options: MetadataProjectorOptions): MetadataProjector {
+  const o = { ...options };
+  const limits: MetadataLimits = { ...DEFAULT_METADATA_LIMITS, ...o.limits };
+  const batchSize = o.batchSize ?? 256;
+  const log = (o.logger ?? pino({ level: 'info' })).child({ sub: 'metadata-projector', operator: o.operator });
+  const store = o.store;
+  const kv: KV = store.kv;
+  const state = new CachedState(store);
+  const listeners = new Set<(recordId: string, outcome: RecordOutcome) => void>();
+  const waiters: { seq: number; resolve: () => void }[] = [];
+  const counts = { accepted: 0, duplicates: 0, ignored: 0, batches: 0 };
+  const refused: Record<string, number> = {};
+  const invalidByReason: Record<string, number> = {};
+  const invalidByOrigin: Record<string, number> = {};
+  let position = 0;
+  let positionRevision = 0;
+  let lease: ProjectionLease | undefined;
+  let stopping = false;
+  let stopConsumer: (() => void) | undefined;
+  let lock: Promise<unknown> = Promise.resolve();
+  let resolveDone!: () => void;
+  let rejectDone!: (error: Error) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  done.catch(() => undefined);
+
+  /** Runs tasks one at a time: batches and exclusive() tasks never overlap. */
+  function serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = lock.then(task);
+    lock = run.catch(() => undefined);
+    return run;
+  }
+
+  function invalid(p: Pending, origin: string, reason: string, detail?: unknown): void {
+    invalidByReason[reason] = (invalidByReason[reason] ?? 0) + 1;
+    invalidByOrigin[origin] = (invalidByOrigin[origin] ?? 0) + 1;
+    p.outcome = { outcome: 'invalid', reason };
+    log.warn({ origin, reason, seq: p.m.seq, err: detail }, 'invalid record skipped, not projected');
+  }
+
+  /** Transport and protocol checks (CPU only). */
+  function examine(m: JsMsg): Pending {
+    const msgId = m.headers?.get('Nats-Msg-Id');
+    const parsed = msgId ? parseRecordMsgId(msgId) : undefined;
+    const envelope = { subject: m.subject, sourceOperator: sourceOperatorOf(m), recordId: parsed?.id, msgIdOperator: parsed?.operator };
+    const p: Pending = { m, recordId: parsed?.id };
+    const checked = checkEnvelope(envelope);
+    if (!checked.ok) {
+      invalid(p, checked.origin, checked.reason);
+      return p;
+    }
+    if (checked.kind !== CONTENT_MANIFEST) {
+      counts.ignored++;
+      return p;
+    }
+    try {
+      // As of the time FEDERATED stored it, so a replay decides as the live run did.
+      const verified = verifyBytes(m.data, { now: new Date(Math.floor(m.info.timestampNanos / 1e6)) });
+      const broken = checkVerifiedEnvelope(envelope, checked.origin, checked.kind, verified);
+      if (broken) invalid(p, checked.origin, broken);
+      else p.record = { id: verified.id, document: verified.document as ContentManifest };
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      invalid(p, checked.origin, error.code, error);
+    }
+    return p;
+  }
+
+  /** Writes of one accepted record, but its head (written after every batch's effects). */
+  function effectWrites(effects: Effects, writes: Promise<unknown>[]): void {
+    const { head, previous } = effects;
+    if (previous) {
+      const archived: StoredVersion = { record_id: previous.record_id, record: previous.record };
+      writes.push(kv.put(KEYS.version(head.manifest_id, previous.seq), encodeJson(archived)));
+      state.setVersion(head.manifest_id, previous.seq, previous.record_id);
+    }
+    if (effects.claimFingerprint) {
+      writes.push(kv.put(KEYS.fingerprint(head.fingerprint), encodeJson(effects.claimFingerprint)));
+      state.setClaim(head.fingerprint, effects.claimFingerprint);
+    }
+    if (effects.newManifest) {
+      writes.push(kv.put(KEYS.creatorEntry(head.creator, head.manifest_id), EMPTY));
+      writes.push(kv.put(KEYS.creatorCount(head.creator), encodeJson(effects.creatorManifests)));
+      state.setCount(head.creator, effects.creatorManifests);
+    }
+    // Published in call order on one connection, so a label left and rejoined in one batch ends joined.
+    for (const label of effects.labelsRemoved) writes.push(kv.delete(KEYS.labelEntry(label, head.manifest_id)));
+    for (const label of effects.labelsAdded) writes.push(kv.put(KEYS.labelEntry(label, head.manifest_id), EMPTY));
+    state.setHead(head);
+  }
+
+  function outcomeOf(decision: Decision): RecordOutcome {
+    switch (decision.outcome) {
+      case 'accepted':
+        return { outcome: 'accepted', manifestId: decision.effects.head.manifest_id, seq: decision.effects.head.seq };
+      case 'duplicate':
+        return { outcome: 'duplicate', manifestId: decision.manifestId, seq: decision.seq };
+      case 'refused':
+        return { outcome: 'refused', code: decision.refusal.code, path: decision.refusal.path, reason: decision.refusal.reason };
+    }
+  }
+
+  async function applyBatch(batch: JsMsg[]): Promise<void> {
+    const pending = batch.map(examine);
+    const records = pending.flatMap((p) => (p.record ? [p.record.document] : []));
+    await state.prefetch(
+      records.map((r) => r.manifest_id),
+      records.map((r) => r.fingerprint),
+      records.map((r) => r.creator),
+    );
+    const effectsWritten: Promise<unknown>[] = [];
+    const heads = new Map<string, Effects['head']>();
+    const decided: { refusedCode?: string; accepted?: boolean; duplicate?: boolean }[] = [];
+    for (const p of pending) {
+      if (!p.record) continue;
+      const decision = await decide(state, p.record, limits);
+      p.outcome = outcomeOf(decision);
+      if (decision.outcome === 'accepted') {
+        effectWrites(decision.effects, effectsWritten);
+        heads.set(decision.effects.head.manifest_id, decision.effects.head);
+        decided.push({ accepted: true });
+      } else if (decision.outcome === 'duplicate') {
+        decided.push({ duplicate: true });
+      } else {
+        decided.push({ refusedCode: decision.refusal.code });
+        log.info({ origin: sourceOperatorOf(p.m), code: decision.refusal.code, seq: p.m.seq }, 'content manifest refused by a metadata rule');
+      }
+    }
+    await Promise.all(effectsWritten);
+    await Promise.all([...heads.values()].map((head) => kv.put(KEYS.head(head.manifest_id), encodeJson(head))));
+    const last = batch.at(-1) as JsMsg;
+    const next = encodeJson({ seq: last.seq });
+    positionRevision = positionRevision === 0 ? await kv.create(KEYS.position, next) : await kv.update(KEYS.position, next, positionRevision);
+    position = last.seq;
+    state.endBatch();
+    // Counted only once written: a failed batch is applied again from the start.
+    for (const d of decided) {
+      if (d.accepted) counts.accepted++;
+      else if (d.duplicate) counts.duplicates++;
+      else if (d.refusedCode) refused[d.refusedCode] = (refused[d.refusedCode] ?? 0) + 1;
+    }
+    counts.batches++;
+    for (const p of pending) {
+      if (p.recordId && p.outcome) for (const listener of listeners) listener(p.recordId, p.outcome);
+    }
+    for (const w of waiters.filter((w) => w.seq <= position)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  }
+
+  async function readPosition(): Promise<void> {
+    const entry = await kv.get(KEYS.position);
+    position = entry && entry.operation === 'PUT' ? (entry.json<{ seq: number }>().seq ?? 0) : 0;
+    positionRevision = entry && entry.operation === 'PUT' ? entry.revision : 0;
+    if (entry && entry.operation !== 'PUT') {
+      // A deleted `_pos` (a reset): write it anew with its revision.
+      positionRevision = await kv.update(KEYS.position, encodeJson({ seq: 0 }), entry.revision);
+    }
+  }
+
+  /** One pass: an ordered consumer from `_pos + 1`, batches until stopped or failed. */
+  async function runOnce(): Promise<'stopped' | 'reached'> {
+    await readPosition();
+    if (o.stopAt !== undefined && position >= o.stopAt) return 'reached';
+    const consumer = await o.js.consumers.get(federatedStreamName(o.operator), {
+      deliver_policy: 'by_start_sequence',
+      opt_start_seq: position + 1,
+    });
+    const messages = await consumer.consume({ max_messages: batchSize * 2 });
+    stopConsumer = () => void messages.stop();
+    let batch: JsMsg[] = [];
+    try {
+      for await (const m of messages) {
+        if (o.stopAt !== undefined && m.seq > o.stopAt) break;
+        batch.push(m);
+        const reachedStop = o.stopAt !== undefined && m.seq >= o.stopAt;
+        if (batch.length >= batchSize || m.info.pending === 0 || reachedStop) {
+          const full = batch;
+          batch = [];
+          await serialized(() => applyBatch(full));
+          if (reachedStop) return 'reached';
+        }
+        if (stopping) break;
+      }
+    } finally {
+      stopConsumer = undefined;
+      await messages.close().catch(() => undefined);
+    }
+    return 'stopped';
+  }
+
+  async function loop(): Promise<void> {
+    let failures = 0;
+    while (!stopping) {
+      try {
+        const result = await runOnce();
+        if (result === 'reached') return;
+        failures = 0;
+      } catch (error) {
+        if (stopping) return;
+        failures++;
+        // The cache may hold decisions whose writes failed: read the bucket again.
+        state.reset();
+        log.error({ err: (error as Error).message, failures }, 'metadata projection batch failed; resuming from the last written position');
+        if (failures >= MAX_CONSECUTIVE_FAILURES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      }
+    }
+  }
+
+  let started = false;
+  let closed: Promise<void> | undefined;
+  return {
+    async start() {
+      if (started) return;
+      started = true;
+      lease = await ProjectionLease.acquire(kv, store.bucket, o.holder ?? 'metadata projector', (error) => {
+        log.error({ err: error.message }, 'metadata projector stops');
+        stopping = true;
+        stopConsumer?.();
+        o.onFatal?.(error);
+      });
+      await readPosition();
+      void loop().then(
+        () => {
+          for (const w of waiters.splice(0)) w.resolve();
+          resolveDone();
+        },
+        (error: Error) => {
+          for (const w of waiters.splice(0)) w.resolve();
+          o.onFatal?.(error);
+          rejectDone(error);
+        },
+      );
+    },
+    close() {
+      closed ??= (async () => {
+        stopping = true;
+        if (!started) return;
+        stopConsumer?.();
+        await done.catch(() => undefined);
+        await lease?.release();
+      })();
+      return closed;
+    },
+    stats: () => ({ position, ...counts, refused: { ...refused }, invalidByReason: { ...invalidByReason }, invalidByOrigin: { ...invalidByOrigin } }),
+    reached(seq) {
+      if (position >= seq || stopping) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ seq, resolve }));
+    },
+    onRecord(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    exclusive: (task) => serialized(() => task(position)),
+    done,
+  };
+}
