@@ -153,6 +153,8 @@ describe('the protocol error family', () => {
     'attestation.self': 422,
     'attestation.window': 422,
     'report.self': 422,
+    'snapshot.part': 422,
+    'snapshot.order': 422,
     'issued_at.future': 422,
     'expires_at.expired': 422,
     'expires_at.before_issued': 422,

@@ -24,6 +24,8 @@ export const PROTOCOL_ERROR_CODES = [
   'attestation.self',
   'attestation.window',
   'report.self',
+  'snapshot.part',
+  'snapshot.order',
   // Freshness (PROTOCOL.md section 3).
   'issued_at.future',
   'expires_at.expired',

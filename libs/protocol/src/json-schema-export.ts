@@ -27,6 +27,8 @@ const KIND_RULES: Record<DocumentKind, string> = {
   node_attestation:
     'attestation.self (attester == subject), attestation.window (observed_until < observed_from, or observed_until > issued_at); expires_at rules as for node manifests; signer: attester',
   node_report: 'report.self (reporter == subject); signer: reporter',
+  category_snapshot:
+    'snapshot.part (part > parts), snapshot.order (categories[i].category not after categories[i-1].category in UTF-8 byte order: unsorted or repeated); signer: node',
 };
 
 function rootComment(kind: DocumentKind): string {

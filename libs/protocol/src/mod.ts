@@ -36,6 +36,7 @@ export {
   ContentManifestSchema,
   NodeAttestationSchema,
   NodeReportSchema,
+  CategorySnapshotSchema,
 } from './schemas/kinds.ts';
 export type {
   DocumentKind,
@@ -45,6 +46,8 @@ export type {
   ContentManifest,
   NodeAttestation,
   NodeReport,
+  CategorySnapshot,
   ReportReason,
 } from './schemas/kinds.ts';
+export { compareCategoryNames } from './category-order.ts';
 export { PROTOCOL_FORMATS, REGION_PATTERN, formatTimestamp, isTimestamp, isHttpsUrl } from './formats.ts';

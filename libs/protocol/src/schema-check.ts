@@ -6,6 +6,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { compareCategoryNames } from './category-order.ts';
 import { decodeDidKey } from './did-key.ts';
 import { ProtocolError } from './errors.ts';
 import { pathFromPointer } from './json-path.ts';
@@ -100,6 +101,22 @@ export function checkKindRules(kind: DocumentKind, document: Record<string, unkn
   } else if (kind === 'node_report') {
     if (document['reporter'] === document['subject']) {
       throw new ProtocolError('report.self', 'a node cannot report itself', { path: '$.subject' });
+    }
+  } else if (kind === 'category_snapshot') {
+    const part = document['part'] as number;
+    const parts = document['parts'] as number;
+    if (part > parts) {
+      throw new ProtocolError('snapshot.part', `part ${part} of ${parts}: part must not exceed parts`, { path: '$.part' });
+    }
+    // Sorted and unique: one (category, count, root) per name, in an order any
+    // implementation reproduces, so two nodes' snapshots of one log compare line by line.
+    const categories = document['categories'] as { category: string }[];
+    for (let i = 1; i < categories.length; i++) {
+      const order = compareCategoryNames(categories[i - 1]!.category, categories[i]!.category);
+      if (order >= 0) {
+        const reason = order === 0 ? 'repeats the category before it' : 'sorts before the category before it (order: UTF-8 bytes)';
+        throw new ProtocolError('snapshot.order', reason, { path: `$.categories[${i}].category` });
+      }
     }
   }
 }

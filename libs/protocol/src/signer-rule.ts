@@ -38,5 +38,7 @@ export function requiredSigner(
       return { did: document['attester'] as string, rule: '$.attester' };
     case 'node_report':
       return { did: document['reporter'] as string, rule: '$.reporter' };
+    case 'category_snapshot':
+      return { did: document['node'] as string, rule: '$.node' };
   }
 }

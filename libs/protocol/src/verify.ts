@@ -11,6 +11,7 @@ import { parseDetachedSignature, verifyDetached } from './jws.ts';
 import { checkKindRules, checkSchema } from './schema-check.ts';
 import {
   SCHEMAS,
+  type CategorySnapshot,
   type ContentManifest,
   type DocumentKind,
   type NodeAttestation,
@@ -53,7 +54,8 @@ export type VerifiedRecord =
   | RecordOf<'service_manifest', ServiceManifest>
   | RecordOf<'content_manifest', ContentManifest>
   | RecordOf<'node_attestation', NodeAttestation>
-  | RecordOf<'node_report', NodeReport>;
+  | RecordOf<'node_report', NodeReport>
+  | RecordOf<'category_snapshot', CategorySnapshot>;
 
 /** Verifies a parsed document; throws ProtocolError naming the first rule it breaks. */
 export function verifyDocument(input: unknown, options: VerifyOptions = {}): VerifiedRecord {

@@ -166,6 +166,48 @@ export function nodeReport(): Record<string, unknown> {
   };
 }
 
+/** A stand-in Merkle root: the verifier checks its spelling, not how it was computed. */
+function rootOf(label: string): string {
+  return createHash('sha256').update(`merkle root: ${label}`, 'utf8').digest('hex');
+}
+
+/** A one-part snapshot of three categories, in UTF-8 byte order (ASCII here). */
+export function categorySnapshot(): Record<string, unknown> {
+  return {
+    kind: 'category_snapshot',
+    node: keys.node.did,
+    stream: 'FEDERATED_opa',
+    last_seq: 48_213,
+    part: 1,
+    parts: 1,
+    categories: [
+      { category: 'books', count: 12, root: rootOf('books') },
+      { category: 'film', count: 3, root: rootOf('film') },
+      { category: 'music', count: 1042, root: rootOf('music') },
+    ],
+    seq: 7,
+    issued_at: ISSUED_AT,
+  };
+}
+
+/**
+ * Category names whose UTF-8 byte order (the snapshot order) differs from UTF-16 order
+ * (JavaScript's default sort): U+1F3B5 (F0 9F 8E B5; D83C DFB5) after U+E000 (EE 80 80)
+ * and U+FF61 (EF BD A1). "Music" and "music" are two categories (no case folding).
+ */
+export const UNICODE_CATEGORY_NAMES = ['Film noir', 'Music', 'music', 'música', 'é', '音楽', '\ue000', '\uff61', '🎵'] as const;
+
+/** Part 2 of 3 of a snapshot whose categories are UNICODE_CATEGORY_NAMES, in that order. */
+export function categorySnapshotWithUnicodeNames(): Record<string, unknown> {
+  return {
+    ...categorySnapshot(),
+    part: 2,
+    parts: 3,
+    categories: UNICODE_CATEGORY_NAMES.map((category, i) => ({ category, count: i + 1, root: rootOf(category) })),
+    seq: 8,
+  };
+}
+
 /** The key that must sign each fixture. */
 export const SIGNER_OF = {
   content_manifest: 'creator',
@@ -173,6 +215,7 @@ export const SIGNER_OF = {
   service_manifest: 'nodeService',
   node_attestation: 'peer',
   node_report: 'peer',
+  category_snapshot: 'node',
 } as const satisfies Record<string, KeyName>;
 
 /** The resolver a verifier of the fixtures needs for service manifests. */

@@ -6,7 +6,7 @@ import { base32 } from 'multiformats/bases/base32';
 import { describe, expect, it } from 'vitest';
 import { checkSchema, isHttpsUrl, isTimestamp, ProtocolError } from '../src/mod.ts';
 import { CID_RAW_SHA256_PATTERN, HTTPS_URL_PATTERN } from '../src/formats.ts';
-import { contentManifest, keys, nodeManifest, nodeReport, serviceManifest } from './fixtures.ts';
+import { categorySnapshot, contentManifest, keys, nodeManifest, nodeReport, serviceManifest } from './fixtures.ts';
 
 /** The definition the pattern must match: multiformats' parser plus the DMF constraints. */
 function isRawSha256CidByMultiformats(text: string): boolean {
@@ -111,6 +111,7 @@ describe('schemas', () => {
     expect(schemaError('node_manifest', nodeManifest())).toBe('valid');
     expect(schemaError('service_manifest', serviceManifest())).toBe('valid');
     expect(schemaError('node_report', nodeReport())).toBe('valid');
+    expect(schemaError('category_snapshot', categorySnapshot())).toBe('valid');
   });
 
   it('keep capabilities open but require region', () => {

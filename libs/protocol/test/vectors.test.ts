@@ -156,8 +156,17 @@ describe('DMF document vectors', () => {
 
   it('has a valid vector for every kind', () => {
     expect([...new Set(dmf.valid.map((v) => v.kind))].sort()).toEqual(
-      ['content_manifest', 'node_attestation', 'node_manifest', 'node_report', 'service_manifest'],
+      ['category_snapshot', 'content_manifest', 'node_attestation', 'node_manifest', 'node_report', 'service_manifest'],
     );
+  });
+
+  it('the Unicode category snapshot is in UTF-8 byte order, which is not UTF-16 order', () => {
+    const v = dmf.valid.find((x) => x.name === 'valid category_snapshot: categories in UTF-8 byte order')!;
+    const names = (v.document['categories'] as { category: string }[]).map((c) => c.category);
+    const byUtf8 = [...names].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+    expect(names).toEqual(byUtf8);
+    expect(new Set(names).size).toBe(names.length);
+    expect([...names].sort()).not.toEqual(names);
   });
 
   it.each(dmf.valid.map((v) => [v.name, v] as const))('%s', (_name, v) => {

@@ -12,6 +12,7 @@ import {
   type VerifyOptions,
 } from '../src/mod.ts';
 import {
+  categorySnapshot,
   contentManifest,
   EXPIRES_AT,
   ISSUED_AT,
@@ -32,6 +33,7 @@ const makers = {
   service_manifest: serviceManifest,
   node_attestation: nodeAttestation,
   node_report: nodeReport,
+  category_snapshot: categorySnapshot,
 };
 
 function codeOf(run: () => unknown): { code: string; path: string | undefined } {

@@ -172,12 +172,68 @@ export const NodeReportSchema = Type.Object(
   { ...closed, description: 'node report (spec 9): one node flags another; signed by reporter; seq orders (reporter, subject, reason)' },
 );
 
+/**
+ * Names of the stream a snapshot covers (`FEDERATED_opa`, `ORIGIN_opa`): letters,
+ * digits, `_` and `-`, a subset of what JetStream allows in a stream name (no dots,
+ * wildcards or spaces), so the name is also one subject token.
+ */
+export const STREAM_NAME_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+
+/**
+ * Spec 3.1 "Publish categorization snapshots": a metadata node signs, per category,
+ * how many current content-manifest versions the category holds and the RFC 9162
+ * Merkle root over their sorted record ids, as of `last_seq` of `stream`. Anyone
+ * holding the same log can recompute and compare. Signed by `node`; `seq` orders the
+ * snapshots of one (node, stream). A large snapshot is split into `parts`, each
+ * signed on its own; categories are in UTF-8 byte order and unique (cross-field rules).
+ */
+export const CategorySnapshotSchema = Type.Object(
+  {
+    kind: Type.Literal('category_snapshot'),
+    /** The node that computed and signs the snapshot. */
+    node: DidKey,
+    /** The log the snapshot covers, e.g. `FEDERATED_opa`. */
+    stream: Type.String({
+      maxLength: 64,
+      pattern: STREAM_NAME_PATTERN,
+      description: 'the NATS stream (log) covered, e.g. FEDERATED_opa',
+      errorMessage: 'not a stream name ([A-Za-z0-9_-]{1,64})',
+    }),
+    /** Last stream sequence covered; 0 for an empty log. */
+    last_seq: Type.Integer({ minimum: 0, maximum: MAX_SAFE, description: 'last stream sequence the snapshot covers (0: empty log)' }),
+    part: Type.Integer({ minimum: 1, maximum: MAX_SAFE, description: 'this part, 1 to parts' }),
+    parts: Type.Integer({ minimum: 1, maximum: MAX_SAFE, description: 'number of parts the snapshot is split into' }),
+    categories: Type.Array(
+      Type.Object(
+        {
+          category: Line(64),
+          /** Current content-manifest versions in the category. */
+          count: Type.Integer({ minimum: 1, maximum: MAX_SAFE, description: 'current content-manifest versions in the category' }),
+          /** RFC 9162 Merkle tree head over their record ids, sorted. */
+          root: Sha256Hex,
+        },
+        { ...closed, description: 'one category: count and RFC 9162 Merkle root over the sorted record ids of its current content manifests' },
+      ),
+      { maxItems: 2048, description: 'sorted by the UTF-8 bytes of category, unique (cross-field rule snapshot.order)' },
+    ),
+    seq: Seq,
+    issued_at: Timestamp,
+    signature: Signature,
+  },
+  {
+    ...closed,
+    description:
+      'category snapshot (spec 3.1): per category, count and Merkle root of the current content manifests as of last_seq of stream; signed by node; seq orders (node, stream)',
+  },
+);
+
 export const SCHEMAS = {
   node_manifest: NodeManifestSchema,
   service_manifest: ServiceManifestSchema,
   content_manifest: ContentManifestSchema,
   node_attestation: NodeAttestationSchema,
   node_report: NodeReportSchema,
+  category_snapshot: CategorySnapshotSchema,
 } as const;
 
 export type DocumentKind = keyof typeof SCHEMAS;
@@ -188,10 +244,11 @@ export type ServiceManifest = Static<typeof ServiceManifestSchema>;
 export type ContentManifest = Static<typeof ContentManifestSchema>;
 export type NodeAttestation = Static<typeof NodeAttestationSchema>;
 export type NodeReport = Static<typeof NodeReportSchema>;
+export type CategorySnapshot = Static<typeof CategorySnapshotSchema>;
 export type ReportReason = (typeof REPORT_REASONS)[number];
 
 /** Any signed document, discriminated by `kind`. */
-export type ProtocolDocument = NodeManifest | ServiceManifest | ContentManifest | NodeAttestation | NodeReport;
+export type ProtocolDocument = NodeManifest | ServiceManifest | ContentManifest | NodeAttestation | NodeReport | CategorySnapshot;
 
 /** Kinds whose documents carry `expires_at`. */
 export const EXPIRING_KINDS: ReadonlySet<DocumentKind> = new Set(['node_manifest', 'service_manifest', 'node_attestation']);

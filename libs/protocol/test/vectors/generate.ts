@@ -9,10 +9,12 @@
 import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { base58btc } from 'multiformats/bases/base58';
-import { protectedHeader, signDocument, type SigningKey } from '../../src/mod.ts';
+import { compareCategoryNames, protectedHeader, signDocument, type DocumentKind, type SigningKey } from '../../src/mod.ts';
 import { canonicalizeSigned } from '../../src/jcs.ts';
 import { signDetached } from '../../src/jws.ts';
 import {
+  categorySnapshot,
+  categorySnapshotWithUnicodeNames,
   contentManifest,
   contentManifestWithText,
   EXPIRES_AT,
@@ -62,7 +64,7 @@ const base = {
 };
 
 // ---- valid vectors --------------------------------------------------------------
-function validVector(kind: keyof typeof base, make: () => Doc, name: string, note?: string) {
+function validVector(kind: DocumentKind, make: () => Doc, name: string, note?: string) {
   const signer = keys[SIGNER_OF[kind] as KeyName];
   const document = signDocument(make(), signer, { now: NOW, nodePublicKey: (id) => NODE_KEYS[id] });
   const { payload, whole } = canonicalizeSigned(document);
@@ -326,6 +328,47 @@ add('service manifest of an unknown node', 'signer.unresolved', '$.node_id', sig
   add('seq changed after signing', 'signature.invalid', '$.signature', { ...doc, seq: 2 });
   const other = change(contentManifest, { title: 'Another song' });
   add("another document's signature", 'signature.invalid', '$.signature', { ...doc, signature: other['signature'] });
+}
+
+// Category snapshots (a DMF v1 addition), after all earlier vectors so that those keep
+// their places in the file.
+valid.push(
+  validVector('category_snapshot', categorySnapshot, 'valid category_snapshot'),
+  validVector(
+    'category_snapshot',
+    categorySnapshotWithUnicodeNames,
+    'valid category_snapshot: categories in UTF-8 byte order',
+    'categories sort by the UTF-8 bytes of their names (code-point order): U+E000 (EE 80 80) before U+FF61 (EF BD A1) ' +
+      'before U+1F3B5 (F0 9F 8E B5), where UTF-16 order (JavaScript\'s default sort) puts U+1F3B5 (D83C DFB5) before U+E000; ' +
+      '"Music" and "music" are distinct categories, uppercase first. JCS keeps array order, so the order is signed as is.',
+  ),
+);
+{
+  const snapshot = (changes: Doc): Doc => change(categorySnapshot, changes, keys.node);
+  const named = (names: readonly string[]): Doc[] => names.map((category, i) => ({ category, count: i + 1, root: 'd'.repeat(64) }));
+  const unicode = categorySnapshotWithUnicodeNames()['categories'] as Doc[];
+  add('snapshot stream name with a dot', 'schema', '$.stream', snapshot({ stream: 'FEDERATED.opa' }));
+  add('snapshot last_seq -1', 'schema', '$.last_seq', snapshot({ last_seq: -1 }));
+  add('snapshot part 0', 'schema', '$.part', snapshot({ part: 0 }));
+  add('snapshot category with count 0', 'schema', '$.categories[1].count', snapshot({ categories: named(['books', 'film']).map((c, i) => (i === 1 ? { ...c, count: 0 } : c)) }));
+  add('snapshot category with a member not in the schema', 'schema', '$.categories[0].manifests', snapshot({ categories: [{ ...named(['books'])[0], manifests: ['e'.repeat(64)] }] }));
+  add('snapshot root in uppercase hex', 'schema', '$.categories[0].root', snapshot({ categories: [{ category: 'books', count: 1, root: 'D'.repeat(64) }] }));
+  add('expires_at on a category snapshot', 'schema', '$.expires_at', snapshot({ expires_at: EXPIRES_AT }));
+  add('snapshot part 4 of 3', 'snapshot.part', '$.part', snapshot({ part: 4, parts: 3 }));
+  add('snapshot categories out of order', 'snapshot.order', '$.categories[2].category', snapshot({ categories: named(['books', 'music', 'film']) }));
+  add('snapshot category repeated', 'snapshot.order', '$.categories[2].category', snapshot({ categories: named(['books', 'film', 'film']) }));
+  // The Unicode vector's names sorted as JavaScript sorts strings (UTF-16 code units):
+  // U+1F3B5 moves before U+E000, which then breaks byte order.
+  const utf16 = [...unicode].sort((a, b) => ((a['category'] as string) < (b['category'] as string) ? -1 : 1));
+  const firstOff = utf16.findIndex((c, i) => i > 0 && compareCategoryNames(utf16[i - 1]!['category'] as string, c['category'] as string) > 0);
+  add('snapshot categories in UTF-16 order', 'snapshot.order', `$.categories[${firstOff}].category`, snapshot({ categories: utf16 }));
+  add('snapshot signed by another node', 'signature.wrong_signer', '$.signature', change(categorySnapshot, {}, keys.peer));
+  add(
+    'snapshot signed by the public_key of the node manifest instead of node',
+    'signature.wrong_signer',
+    '$.signature',
+    change(categorySnapshot, {}, keys.nodeService),
+  );
 }
 
 const keyTable = Object.fromEntries(
