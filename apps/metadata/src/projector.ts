@@ -16,20 +16,26 @@
  * written yet; re-applying the record writes the same effects again, and a record whose
  * head is written had all its effects written before.
  */
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { ProtocolError, verifyBytes, type ContentManifest } from '@dmf/protocol';
 import { checkEnvelope, checkVerifiedEnvelope, sourceOperatorOf } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { decide, type Decision, type Effects } from './domain/decide.ts';
-import { KEYS } from './domain/keys.ts';
+import { DATA_PREFIXES, KEYS } from './domain/keys.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
 import { CachedState } from './store/cached-state.ts';
-import { EMPTY, encodeJson } from './store/codec.ts';
+import { decodeEntry, EMPTY, encodeJson } from './store/codec.ts';
 import { ProjectionLease } from './store/lease.ts';
 import type { MetadataStore, StoredVersion } from './store/metadata-store.ts';
+import { kvStreamName } from '@dmf/streams';
+
+/** Drops the projection's content (not its lease, position or requests), one key prefix at a time. */
+export async function purgeProjection(jsm: JetStreamManager, bucket: string): Promise<void> {
+  for (const prefix of DATA_PREFIXES) await jsm.streams.purge(kvStreamName(bucket), { filter: `$KV.${bucket}.${prefix}.>` });
+}
 
 export const CONTENT_MANIFEST = 'content_manifest';
 
@@ -45,6 +51,8 @@ export interface MetadataProjectorOptions {
   stopAt?: number;
   /** Who holds the lease, for the message another process prints. Default `metadata projector`. */
   holder?: string;
+  /** A lease already taken (a rebuild takes it before it purges). Default: the projector takes one. */
+  lease?: ProjectionLease;
   /** Called when the projector cannot go on (lost its lease, or a write kept failing). */
   onFatal?: (error: Error) => void;
   logger?: Logger;
@@ -115,6 +123,8 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   let lease: ProjectionLease | undefined;
   let stopping = false;
   let stopConsumer: (() => void) | undefined;
+  let rebuildRequested = false;
+  let stopWatch: (() => void) | undefined;
   let lock: Promise<unknown> = Promise.resolve();
   let resolveDone!: () => void;
   let rejectDone!: (error: Error) => void;
@@ -259,6 +269,37 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     }
   }
 
+  /**
+   * `dmf projections rebuild` asked for it (`_rebuild`): drop the projection's content and
+   * apply the log again from sequence 1. The lease stays; `_rebuild` goes last, which is
+   * how the requester learns that the rebuild has begun.
+   */
+  async function startOver(): Promise<void> {
+    rebuildRequested = false;
+    log.info('rebuilding the metadata projection from sequence 1');
+    await purgeProjection(await o.js.jetstreamManager(), store.bucket);
+    state.reset();
+    position = 0;
+    const entry = await kv.get(KEYS.position);
+    positionRevision = await kv.update(KEYS.position, encodeJson({ seq: 0 }), entry?.revision ?? 0);
+    const request = await kv.get(KEYS.rebuild);
+    if (request) await kv.purge(KEYS.rebuild);
+  }
+
+  async function watchRebuildRequests(): Promise<void> {
+    const watcher = await kv.watch({ key: KEYS.rebuild, include: KvWatchInclude.UpdatesOnly });
+    stopWatch = () => watcher.stop();
+    void (async () => {
+      for await (const entry of watcher) {
+        if (entry.operation !== 'PUT') continue;
+        rebuildRequested = true;
+        stopConsumer?.();
+      }
+    })().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'watching for rebuild requests stopped'));
+    // A request made while no projector ran.
+    if (decodeEntry(await kv.get(KEYS.rebuild)) !== undefined) rebuildRequested = true;
+  }
+
   /** One pass: an ordered consumer from `_pos + 1`, batches until stopped or failed. */
   async function runOnce(): Promise<'stopped' | 'reached'> {
     await readPosition();
@@ -294,6 +335,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     let failures = 0;
     while (!stopping) {
       try {
+        if (rebuildRequested) await serialized(startOver);
         const result = await runOnce();
         if (result === 'reached') return;
         failures = 0;
@@ -315,13 +357,16 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     async start() {
       if (started) return;
       started = true;
-      lease = await ProjectionLease.acquire(kv, store.bucket, o.holder ?? 'metadata projector', (error) => {
+      lease =
+        o.lease ??
+        (await ProjectionLease.acquire(kv, store.bucket, o.holder ?? 'metadata projector', (error) => {
         log.error({ err: error.message }, 'metadata projector stops');
         stopping = true;
         stopConsumer?.();
         o.onFatal?.(error);
-      });
+      }));
       await readPosition();
+      await watchRebuildRequests();
       void loop().then(
         () => {
           for (const w of waiters.splice(0)) w.resolve();
@@ -338,6 +383,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       closed ??= (async () => {
         stopping = true;
         if (!started) return;
+        stopWatch?.();
         stopConsumer?.();
         await done.catch(() => undefined);
         await lease?.release();

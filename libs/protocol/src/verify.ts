@@ -33,6 +33,11 @@ export interface VerifyOptions {
    * for service manifests. Default: none, so service manifests fail `signer.unresolved`.
    */
   nodePublicKey?: NodePublicKeyResolver;
+  /**
+   * `false` skips the freshness step (issued_at in the future, expiry), for a caller that
+   * reports the rules in another order and runs `checkFreshness` itself. Default true.
+   */
+  freshness?: boolean;
 }
 
 export interface VerifyBytesOptions extends VerifyOptions {
@@ -64,7 +69,7 @@ export function verifyDocument(input: unknown, options: VerifyOptions = {}): Ver
   const document = input as Record<string, unknown>;
   checkSchema(kind, document);
   checkKindRules(kind, document);
-  checkFreshness(document as { issued_at: string; expires_at?: string }, options.now ?? new Date());
+  if (options.freshness !== false) checkFreshness(document as { issued_at: string; expires_at?: string }, options.now ?? new Date());
 
   const parsed = parseDetachedSignature(document['signature'] as string);
   const signer = requiredSigner(kind, document, options.nodePublicKey);

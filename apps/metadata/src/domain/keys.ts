@@ -14,6 +14,7 @@
  * | `snap.<node>` | the newest categorisation snapshot record a node signed |
  * | `_pos` | the last FEDERATED stream sequence applied |
  * | `_lease` | which process may write (one projector per operator) |
+ * | `_rebuild` | a request (from `dmf projections rebuild`) that the writer start over from sequence 1 |
  */
 
 const DID_KEY_PREFIX = 'did:key:';
@@ -45,7 +46,11 @@ export const KEYS = {
   snapshot: (node: string) => `snap.${didKeyToken(node)}`,
   position: '_pos',
   lease: '_lease',
+  rebuild: '_rebuild',
 } as const;
+
+/** Key prefixes of the projection's content (everything a rebuild drops). */
+export const DATA_PREFIXES = ['man', 'ver', 'fp', 'cnt', 'cre', 'idx', 'snap'] as const;
 
 /** Keys that say how far the projection got and who writes it, not what it holds: left out of digests. */
 export function isBookkeepingKey(key: string): boolean {
