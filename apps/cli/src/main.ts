@@ -6,6 +6,7 @@ import { registerVerify } from './commands/verify.ts';
 import { registerId } from './commands/id.ts';
 import { registerStreams } from './commands/streams.ts';
 import { registerUp } from './commands/up.ts';
+import { registerProjections } from './commands/projections.ts';
 import { DMF_VERSION } from './version.ts';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerId(program);
   registerStreams(program);
   registerUp(program);
+  registerProjections(program);
   // Every sub-command reports usage errors the same way: exit 2.
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,0 +1,21 @@
+/**
+ * @dmf/metadata: the metadata node (spec 3.1, 5.3.1, 6.3, 6.4): content-manifest
+ * decisions, the projection and its maintenance, the HTTP adapter.
+ */
+export { createMetadataProjector, purgeProjection, CONTENT_MANIFEST } from './projector.ts';
+export type { MetadataProjector, MetadataProjectorOptions, MetadataProjectorStats, RecordOutcome } from './projector.ts';
+export { MetadataStore, encodeCursor, decodeCursor } from './store/metadata-store.ts';
+export type { IndexPage, StoredVersion, ProjectionPosition } from './store/metadata-store.ts';
+export { LeaseError, ProjectionLease } from './store/lease.ts';
+export { bucketDigest, consistentDigest, rebuildMetadata, verifyMetadata, MaintenanceError } from './maintenance.ts';
+export type { MaintenanceOptions, ProjectionDigest, RebuildReport, VerifyReport } from './maintenance.ts';
+export { decide, checkManifestAlone } from './domain/decide.ts';
+export type { ContentRecord, Decision, Effects, FingerprintClaim, ManifestHead, StateView } from './domain/decide.ts';
+export { MetadataRefusal, METADATA_REFUSAL_CODES } from './domain/refusal.ts';
+export type { MetadataRefusalCode } from './domain/refusal.ts';
+export { DEFAULT_METADATA_LIMITS } from './domain/spam.ts';
+export type { MetadataLimits } from './domain/spam.ts';
+export { CreatorRate, DEFAULT_CREATOR_RATE } from './domain/creator-rate.ts';
+export type { CreatorRateOptions } from './domain/creator-rate.ts';
+export { normalizeLabel, labelsOf } from './domain/labels.ts';
+export { cidOfBytes, EMPTY_CONTENT_CID, MAX_CHUNK_BYTES } from './domain/content-consistency.ts';
