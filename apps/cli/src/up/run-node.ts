@@ -10,6 +10,7 @@ import { CliError, EXIT } from '../exit-codes.ts';
 import { connectJetStream } from '../nats-connection.ts';
 import { redactUrl } from '../redact-url.ts';
 import { DMF_VERSION } from '../version.ts';
+import { writeNodeInfo } from '../node-info.ts';
 import type { UpConfig } from './config.ts';
 import { lockDataDir } from './data-lock.ts';
 import { startBackingServices } from './embedded-servers.ts';
@@ -190,6 +191,10 @@ export async function runNode(
     print(`  roles      record-ledger projector on FEDERATED (${config.peers.length} peer(s))`);
     print(`  https      ${url}${NODE_MANIFEST_PATH}, ${SERVICE_MANIFESTS_PATH}, /openapi.json, /healthz`);
     if (identity.caFile) print(`  tls        self-signed; trust ${identity.caFile} (curl --cacert ${identity.caFile} ${url}/openapi.json)`);
+    lifecycle.add(
+      'node.json',
+      await writeNodeInfo(config.dataDir, { pid: process.pid, operator: config.operator, domain: config.domain, nats: services.natsUrl, url }),
+    );
     print(`ready ${url}`);
     return {
       summary: {
