@@ -19,3 +19,34 @@ export { CreatorRate, DEFAULT_CREATOR_RATE } from './domain/creator-rate.ts';
 export type { CreatorRateOptions } from './domain/creator-rate.ts';
 export { normalizeLabel, labelsOf } from './domain/labels.ts';
 export { cidOfBytes, EMPTY_CONTENT_CID, MAX_CHUNK_BYTES } from './domain/content-consistency.ts';
+export {
+  CATEGORY_SNAPSHOT,
+  computeCategorySnapshot,
+  latestSnapshot,
+  publishCategorySnapshot,
+  requestSnapshot,
+  snapshotPartWrites,
+  startSnapshotSchedule,
+} from './snapshot.ts';
+export type {
+  ComputedSnapshot,
+  ComputeSnapshotOptions,
+  LatestSnapshot,
+  PublishSnapshotOptions,
+  RequestSnapshotOptions,
+  SignedSnapshotPart,
+  SnapshotSchedule,
+  SnapshotScheduleOptions,
+  SnapshotScheduleStats,
+} from './snapshot.ts';
+export {
+  categorySummaries,
+  MAX_CATEGORIES_PER_PART,
+  MAX_CATEGORY_BYTES_PER_PART,
+  sameCategories,
+  snapshotParts,
+  SnapshotError,
+  SNAPSHOT_ERROR_CODES,
+  supersedes,
+} from './domain/snapshot.ts';
+export type { CategorySummary, SnapshotErrorCode, SnapshotPartsInput, StoredSnapshotPart, UnsignedCategorySnapshot } from './domain/snapshot.ts';

@@ -20,7 +20,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstrea
 import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { ProtocolError, verifyBytes, type ContentManifest } from '@dmf/protocol';
+import { ProtocolError, verifyBytes, type CategorySnapshot, type ContentManifest } from '@dmf/protocol';
 import { checkEnvelope, checkVerifiedEnvelope, sourceOperatorOf } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { decide, type Decision, type Effects } from './domain/decide.ts';
@@ -31,6 +31,7 @@ import { decodeEntry, EMPTY, encodeJson } from './store/codec.ts';
 import { ProjectionLease } from './store/lease.ts';
 import type { MetadataStore, StoredVersion } from './store/metadata-store.ts';
 import { kvStreamName } from '@dmf/streams';
+import { CATEGORY_SNAPSHOT, snapshotPartWrites } from './snapshot.ts';
 
 /** Drops the projection's content (not its lease, position or requests), one key prefix at a time. */
 export async function purgeProjection(jsm: JetStreamManager, bucket: string): Promise<void> {
@@ -74,6 +75,8 @@ export interface MetadataProjectorStats {
   /** Records that failed transport or protocol checks, per reason, and per carrying operator. */
   invalidByReason: Record<string, number>;
   invalidByOrigin: Record<string, number>;
+  /** Category snapshot parts verified and applied (any node's, stored when not older than the stored part). */
+  snapshots: number;
   /** Records of other kinds (not this projection's business). */
   ignored: number;
   batches: number;
@@ -99,6 +102,7 @@ interface Pending {
   recordId: string | undefined;
   outcome?: RecordOutcome;
   record?: { id: string; document: ContentManifest };
+  snapshot?: { id: string; document: CategorySnapshot };
 }
 
 const RETRY_DELAY_MS = 1000;
@@ -114,7 +118,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   const state = new CachedState(store);
   const listeners = new Set<(recordId: string, outcome: RecordOutcome) => void>();
   const waiters: { seq: number; resolve: () => void }[] = [];
-  const counts = { accepted: 0, duplicates: 0, ignored: 0, batches: 0 };
+  const counts = { accepted: 0, duplicates: 0, snapshots: 0, ignored: 0, batches: 0 };
   const refused: Record<string, number> = {};
   const invalidByReason: Record<string, number> = {};
   const invalidByOrigin: Record<string, number> = {};
@@ -159,7 +163,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       invalid(p, checked.origin, checked.reason);
       return p;
     }
-    if (checked.kind !== CONTENT_MANIFEST) {
+    if (checked.kind !== CONTENT_MANIFEST && checked.kind !== CATEGORY_SNAPSHOT) {
       counts.ignored++;
       return p;
     }
@@ -168,6 +172,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       const verified = verifyBytes(m.data, { now: new Date(Math.floor(m.info.timestampNanos / 1e6)) });
       const broken = checkVerifiedEnvelope(envelope, checked.origin, checked.kind, verified);
       if (broken) invalid(p, checked.origin, broken);
+      else if (verified.kind === 'category_snapshot') p.snapshot = { id: verified.id, document: verified.document };
       else p.record = { id: verified.id, document: verified.document as ContentManifest };
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
@@ -236,6 +241,9 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
         log.info({ origin: sourceOperatorOf(p.m), code: decision.refusal.code, seq: p.m.seq }, 'content manifest refused by a metadata rule');
       }
     }
+    // Any node's snapshots (ours come back through the log too), in log order.
+    const snapshots = pending.flatMap((p) => (p.snapshot ? [p.snapshot] : []));
+    for (const [key, part] of await snapshotPartWrites(kv, snapshots)) effectsWritten.push(kv.put(key, encodeJson(part)));
     await Promise.all(effectsWritten);
     await Promise.all([...heads.values()].map((head) => kv.put(KEYS.head(head.manifest_id), encodeJson(head))));
     const last = batch.at(-1) as JsMsg;
@@ -249,6 +257,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       else if (d.duplicate) counts.duplicates++;
       else if (d.refusedCode) refused[d.refusedCode] = (refused[d.refusedCode] ?? 0) + 1;
     }
+    counts.snapshots += snapshots.length;
     counts.batches++;
     for (const p of pending) {
       if (p.recordId && p.outcome) for (const listener of listeners) listener(p.recordId, p.outcome);
@@ -310,6 +319,8 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     });
     const messages = await consumer.consume({ max_messages: batchSize * 2 });
     stopConsumer = () => void messages.stop();
+    // close() (or a rebuild request) may have come while the consumer was being created, with nothing to stop yet.
+    if (stopping || rebuildRequested) messages.stop();
     let batch: JsMsg[] = [];
     try {
       for await (const m of messages) {

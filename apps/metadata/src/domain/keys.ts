@@ -11,10 +11,11 @@
  * | `cnt.<creator>` | how many manifests a creator owns |
  * | `cre.<creator>.<manifest_id>` | (empty) the creator's manifests, in order of first publication |
  * | `idx.<hex label>.<manifest_id>` | (empty) the manifests under a label, in order of joining it |
- * | `snap.<node>` | the newest categorisation snapshot record a node signed |
+ * | `snap.<node>.<stream>.<part>` | a node's newest categorisation snapshot of a stream, one key per part |
  * | `_pos` | the last FEDERATED stream sequence applied |
  * | `_lease` | which process may write (one projector per operator) |
  * | `_rebuild` | a request (from `dmf projections rebuild`) that the writer start over from sequence 1 |
+ * | `_snapshot` | a request that the node publish a categorisation snapshot now |
  */
 
 const DID_KEY_PREFIX = 'did:key:';
@@ -44,9 +45,11 @@ export const KEYS = {
   labelEntry: (label: string, manifestId: string) => `idx.${labelToken(label)}.${manifestId}`,
   labelPrefix: (label: string) => `idx.${labelToken(label)}`,
   snapshot: (node: string) => `snap.${didKeyToken(node)}`,
+  snapshotPart: (node: string, stream: string, part: number) => `snap.${didKeyToken(node)}.${stream}.${part}`,
   position: '_pos',
   lease: '_lease',
   rebuild: '_rebuild',
+  snapshotRequest: '_snapshot',
 } as const;
 
 /** Key prefixes of the projection's content (everything a rebuild drops). */
