@@ -1,0 +1,64 @@
+/**
+ * The metadata node's refusals as problems (RFC 9457, PROTOCOL.md 5): the one place
+ * that maps `MetadataRefusal` and `ManifestPublishError` codes to problem types. The
+ * code is the slug, verbatim (`https://dmf.cwe/problems/seq.rollback`), as libs/http
+ * does for protocol codes, so a client matches one list of codes whichever layer
+ * refused; `detail` is `<path>: <reason>` and `errors` is `[{ path, reason }]`.
+ *
+ * `metadataErrorFamily` is for `createHttpServer({ errorFamilies })`; the routes also
+ * map these errors themselves (`asProblem`), so they answer correctly on any server.
+ */
+import { defineErrorFamily, ProblemError, type ErrorFamily } from '@dmf/http';
+import { MetadataRefusal, type MetadataRefusalCode } from './domain/refusal.ts';
+import { ManifestPublishError, type PublishErrorCode } from './publish-manifest.ts';
+
+/** One title per problem type, the same for every occurrence. */
+const TITLES: Readonly<Record<MetadataRefusalCode | PublishErrorCode, string>> = {
+  'issued_at.stale': 'Document issued too long ago',
+  'seq.rollback': 'Document older than the current one',
+  'manifest.owned': 'Manifest owned by another creator',
+  'fingerprint.malformed': 'Malformed content identifier',
+  'fingerprint.inconsistent': 'Inconsistent content description',
+  'fingerprint.duplicate_upload': 'Content published first by another creator',
+  'spam.rate': 'Too many publishes from one creator',
+  'spam.quota_manifests': 'Manifest quota reached',
+  'spam.quota_versions': 'Version quota reached',
+  'spam.tags': 'Tags refused as spam',
+  'spam.text': 'Text refused as spam',
+  'kind.not_content_manifest': 'Not a content manifest',
+  'record.invalid': 'Record refused by the projection',
+  'bus.unavailable': 'Record not stored',
+};
+
+export type MetadataError = MetadataRefusal | ManifestPublishError;
+
+export function isMetadataError(error: unknown): error is MetadataError {
+  return error instanceof MetadataRefusal || error instanceof ManifestPublishError;
+}
+
+/** The problem a metadata error is answered with; `Retry-After` for `spam.rate` and `bus.unavailable`. */
+export function metadataProblem(error: MetadataError): ProblemError {
+  const headers: Record<string, string> = {};
+  if (error instanceof MetadataRefusal && error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  if (error instanceof ManifestPublishError && error.code === 'bus.unavailable') headers['retry-after'] = '1';
+  return new ProblemError({
+    slug: error.code,
+    status: error.status,
+    title: TITLES[error.code],
+    detail: `${error.path}: ${error.reason}`,
+    errors: [{ path: error.path, reason: error.reason }],
+    headers,
+    cause: error,
+  });
+}
+
+/** The error a route throws: metadata errors as their problem, anything else as it is. */
+export function asProblem(error: unknown): unknown {
+  return isMetadataError(error) ? metadataProblem(error) : error;
+}
+
+export const metadataErrorFamily: ErrorFamily = defineErrorFamily({
+  name: 'dmf-metadata',
+  match: isMetadataError,
+  toProblem: metadataProblem,
+});
