@@ -7,6 +7,7 @@ import { registerId } from './commands/id.ts';
 import { registerStreams } from './commands/streams.ts';
 import { registerUp } from './commands/up.ts';
 import { registerProjections } from './commands/projections.ts';
+import { registerSnapshot } from './commands/snapshot.ts';
 import { DMF_VERSION } from './version.ts';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerStreams(program);
   registerUp(program);
   registerProjections(program);
+  registerSnapshot(program);
   // Every sub-command reports usage errors the same way: exit 2.
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -50,3 +50,10 @@ export {
   supersedes,
 } from './domain/snapshot.ts';
 export type { CategorySummary, SnapshotErrorCode, SnapshotPartsInput, StoredSnapshotPart, UnsignedCategorySnapshot } from './domain/snapshot.ts';
+export { registerMetadataRoutes, METADATA_ROUTES } from './routes.ts';
+export { createManifestPublisher, ManifestPublishError } from './publish-manifest.ts';
+export type { ManifestPublisher, ManifestPublisherOptions, PublishResult } from './publish-manifest.ts';
+export { metadataErrorFamily } from './problems.ts';
+export { registerSnapshotRoutes, CATEGORY_SNAPSHOT_PATH } from './snapshot-routes.ts';
+export { startMetadataRole, DEFAULT_SNAPSHOT_INTERVAL_MS } from './main.ts';
+export type { MetadataRole, MetadataRoleOptions } from './main.ts';

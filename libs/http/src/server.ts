@@ -122,6 +122,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<DmfH
       // reach the adapter exactly as it was signed (PROTOCOL.md 2).
       customOptions: { removeAdditional: false },
     },
+    // Response schemas are for documentation and fast serialisation, not validation: the
+    // serializer's Ajv must not warn about the protocol's own formats (`dmf-did-key`...),
+    // which only the protocol package knows how to check.
+    serializerOpts: { ajv: { validateFormats: false } },
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     // Requests that arrive while the server closes get a 503 problem from the hook

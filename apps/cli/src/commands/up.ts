@@ -25,6 +25,7 @@ export function registerUp(program: Command): void {
     .option('--redis-url <url>', 'use this Redis instead of launching one (env DMF_REDIS_URL)')
     .option('--leaf-remote <url>', 'federation hub the embedded nats-server joins as a leaf; repeatable (env DMF_LEAF_REMOTES)', collect)
     .option('--peer <op[@domain]>', 'peer whose ORIGIN stream FEDERATED sources; repeatable (env DMF_PEERS)', collect)
+    .option('--snapshot-interval <seconds>', 'seconds between categorisation snapshots, 0 = only on request (env DMF_SNAPSHOT_INTERVAL; default 3600)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env DMF_LOG_LEVEL; default info)')
     .option('--json', 'print {"event":"ready",...} and {"event":"stopped"} as JSON lines instead of the banner', false)
     .addHelpText(

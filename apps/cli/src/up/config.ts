@@ -38,6 +38,8 @@ export interface UpConfig {
   tlsKeyFile: string | undefined;
   /** pino level. DMF_LOG_LEVEL, --log-level. Default info. */
   logLevel: string;
+  /** Seconds between categorisation snapshots; 0 = on request only. DMF_SNAPSHOT_INTERVAL, --snapshot-interval. Default 3600. */
+  snapshotIntervalSeconds: number;
 }
 
 export interface UpFlags {
@@ -53,6 +55,7 @@ export interface UpFlags {
   leafRemote?: string[];
   peer?: string[];
   logLevel?: string;
+  snapshotInterval?: string;
 }
 
 // The node manifest's `capabilities.region`.
@@ -145,6 +148,9 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
   const publicRaw = flags.publicUrl ?? env.DMF_PUBLIC_URL;
   const publicUrl = publicRaw === undefined ? defaultPublicUrl(host, port) : publicRaw.replace(/\/+$/, '');
   if (!isHttpsUrl(publicUrl)) fail(flags.publicUrl !== undefined ? '--public-url' : 'DMF_PUBLIC_URL', `${JSON.stringify(publicRaw)} is not an https URL without credentials`);
+  const intervalField = flags.snapshotInterval !== undefined ? '--snapshot-interval' : 'DMF_SNAPSHOT_INTERVAL';
+  const intervalRaw = flags.snapshotInterval ?? env.DMF_SNAPSHOT_INTERVAL ?? '3600';
+  if (!/^[0-9]{1,7}$/.test(intervalRaw)) fail(intervalField, `${JSON.stringify(intervalRaw)} must be a whole number of seconds (0 = only on request)`);
   return {
     dataDir,
     host,
@@ -162,5 +168,6 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     tlsCertFile: cert ? resolve(cwd, cert) : undefined,
     tlsKeyFile: key ? resolve(cwd, key) : undefined,
     logLevel: level,
+    snapshotIntervalSeconds: Number(intervalRaw),
   };
 }

@@ -6,6 +6,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { applyDefinitions, createRecordLedger } from '@dmf/bus';
 import { definitionsFor } from '@dmf/streams';
 import { createHttpServer } from '@dmf/http';
+import { CATEGORY_SNAPSHOT_PATH, metadataErrorFamily, startMetadataRole } from '@dmf/metadata';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { connectJetStream } from '../nats-connection.ts';
 import { redactUrl } from '../redact-url.ts';
@@ -128,9 +129,21 @@ export async function runNode(
     await ledger.start();
     checkpoint();
 
+    const metadata = await startMetadataRole({
+      js,
+      jsm,
+      operator: config.operator,
+      key: identity.key,
+      logger: log,
+      snapshotIntervalMs: config.snapshotIntervalSeconds * 1000,
+      onFatal: (error) => onFatal(`metadata projector: ${error.message}`),
+    });
+    lifecycle.add('metadata role', () => metadata.close());
+    checkpoint();
+
     const manifestContent = {
-      // Roles that exist so far: the federation plumbing (log, sourcing, record ledger).
-      services: ['federation'],
+      // Roles that exist so far: the federation plumbing (log, sourcing, record ledger) and metadata.
+      services: ['federation', 'metadata'],
       region: config.region,
       jetstreamDomain: config.domain,
       mirrors: [] as string[],
@@ -157,7 +170,9 @@ export async function runNode(
       tls: identity.tls,
       info: { title: 'DMF node', version: DMF_VERSION, description: `DMF node of operator ${config.operator}` },
       logger: log,
+      errorFamilies: [metadataErrorFamily],
     });
+    metadata.register(app);
     let serviceManifests: Record<string, unknown>[] = [];
     registerWellKnownRoutes(app, { nodeManifest: () => nodeManifest, serviceManifests: () => serviceManifests });
     lifecycle.add('https', () => app.close());
@@ -170,15 +185,16 @@ export async function runNode(
     // The federation service's manifest pins the exact OpenAPI document served.
     const refreshServices = async () => {
       const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
-      serviceManifests = [
-        await refreshServiceManifest(config.dataDir, identity.key, {
-          type: 'federation',
+      // One OpenAPI document describes every role of this process.
+      const describe = (type: string) =>
+        refreshServiceManifest(config.dataDir, identity.key, {
+          type,
           entrypoints: [`${config.publicUrl}/`],
           openapiUrl: `${config.publicUrl}/openapi.json`,
           openapiBytes: openapi.rawPayload,
           version: DMF_VERSION,
-        }),
-      ];
+        });
+      serviceManifests = [await describe('federation'), await describe('metadata_index')];
     };
     await refreshServices();
 
@@ -188,8 +204,10 @@ export async function runNode(
     print(`  data       ${config.dataDir}${identity.created ? ' (new node key and TLS certificate)' : ''}`);
     for (const line of services.summary) print(`  ${line}`);
     print(`  streams    ${report.length} definitions applied${changed.length ? `: ${changed.join(', ')}` : ', all unchanged'}`);
-    print(`  roles      record-ledger projector on FEDERATED (${config.peers.length} peer(s))`);
-    print(`  https      ${url}${NODE_MANIFEST_PATH}, ${SERVICE_MANIFESTS_PATH}, /openapi.json, /healthz`);
+    const snapshotEvery = config.snapshotIntervalSeconds > 0 ? `every ${config.snapshotIntervalSeconds} s` : 'on request only';
+    print(`  roles      record ledger; metadata (projector at sequence ${metadata.projector.stats().position}, snapshots ${snapshotEvery}) on FEDERATED (${config.peers.length} peer(s))`);
+    print(`  https      ${url}/publish_manifest, /manifest/<id>, /creator/<did>, /category/<tag>, ${CATEGORY_SNAPSHOT_PATH}`);
+    print(`             ${url}${NODE_MANIFEST_PATH}, ${SERVICE_MANIFESTS_PATH}, /openapi.json, /healthz`);
     if (identity.caFile) print(`  tls        self-signed; trust ${identity.caFile} (curl --cacert ${identity.caFile} ${url}/openapi.json)`);
     lifecycle.add(
       'node.json',

@@ -26,6 +26,8 @@ export const DEFAULT_METADATA_LIMITS: Readonly<MetadataLimits> = Object.freeze({
   maxVersionsPerManifest: 1_000,
 });
 
+/** Longest label (category or tag) once normalised, in UTF-16 code units like the schemas count. */
+export const MAX_LABEL_LENGTH = 64;
 /** A word repeated more often than this in a title is keyword stuffing. */
 const MAX_TITLE_WORD_REPEATS = 4;
 /** A description of at least this many words ... */
@@ -53,11 +55,20 @@ function mostFrequent(list: readonly string[]): { word: string; count: number } 
 /** Throws `MetadataRefusal` (`spam.tags` / `spam.text`) for the first rule the text breaks. */
 export function checkMetadataText(manifest: { title: string; category: string; tags: readonly string[]; description?: string }): void {
   if (normalizeLabel(manifest.title) === '') throw new MetadataRefusal('spam.text', '$.title', 'is blank');
-  if (normalizeLabel(manifest.category) === '') throw new MetadataRefusal('spam.text', '$.category', 'is blank');
+  const category = normalizeLabel(manifest.category);
+  if (category === '') throw new MetadataRefusal('spam.text', '$.category', 'is blank');
+  // Lower-casing can lengthen text ('İ' becomes two code units): a label must still fit
+  // where labels go (the 64 units a snapshot allows a category).
+  if (category.length > MAX_LABEL_LENGTH) {
+    throw new MetadataRefusal('spam.text', '$.category', `is ${category.length} characters once normalised (at most ${MAX_LABEL_LENGTH})`);
+  }
   const seen = new Map<string, number>();
   manifest.tags.forEach((tag, i) => {
     const label = normalizeLabel(tag);
     if (label === '') throw new MetadataRefusal('spam.tags', `$.tags[${i}]`, 'is blank');
+    if (label.length > MAX_LABEL_LENGTH) {
+      throw new MetadataRefusal('spam.tags', `$.tags[${i}]`, `is ${label.length} characters once normalised (at most ${MAX_LABEL_LENGTH})`);
+    }
     const first = seen.get(label);
     if (first !== undefined) throw new MetadataRefusal('spam.tags', `$.tags[${i}]`, `repeats $.tags[${first}] (tags are compared ignoring case and spacing)`);
     seen.set(label, i);

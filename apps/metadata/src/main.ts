@@ -1,0 +1,94 @@
+/**
+ * The metadata role, wired: its bucket, the projector (the one writer), the publisher and
+ * HTTP routes (thin adapter), and the categorisation snapshot schedule. `dmf up` starts it
+ * in its process; a deployment that runs roles apart starts it on its own.
+ */
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { Logger } from 'pino';
+import type { DmfHttpServer } from '@dmf/http';
+import type { SigningKey } from '@dmf/protocol';
+import { METADATA, projectionBucketName } from '@dmf/streams';
+import type { MetadataLimits } from './domain/spam.ts';
+import { CreatorRate, type CreatorRateOptions } from './domain/creator-rate.ts';
+import { createMetadataProjector, type MetadataProjector } from './projector.ts';
+import { createManifestPublisher, type ManifestPublisher } from './publish-manifest.ts';
+import { registerMetadataRoutes } from './routes.ts';
+import { registerSnapshotRoutes } from './snapshot-routes.ts';
+import { startSnapshotSchedule, type SnapshotSchedule } from './snapshot.ts';
+import { MetadataStore } from './store/metadata-store.ts';
+
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 3_600_000;
+
+export interface MetadataRoleOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  operator: string;
+  /** The node key: signs categorisation snapshots. */
+  key: SigningKey;
+  logger: Logger;
+  limits?: Partial<MetadataLimits>;
+  creatorRate?: Partial<CreatorRateOptions>;
+  /** Scheduled snapshots; 0: on request only. Default one hour. */
+  snapshotIntervalMs?: number;
+  /** The projector cannot go on (lost its lease, writes keep failing): the node should stop. */
+  onFatal: (error: Error) => void;
+}
+
+export interface MetadataRole {
+  store: MetadataStore;
+  projector: MetadataProjector;
+  publisher: ManifestPublisher;
+  snapshots: SnapshotSchedule;
+  /** Adds the routes (before the server listens). */
+  register(app: DmfHttpServer): void;
+  /** Stops the schedule, the publisher, then the projector. */
+  close(): Promise<void>;
+}
+
+export async function startMetadataRole(o: MetadataRoleOptions): Promise<MetadataRole> {
+  const bucket = projectionBucketName(METADATA, o.operator);
+  const store = new MetadataStore(await new Kvm(o.js).open(bucket), o.jsm, bucket);
+  const projector = createMetadataProjector({
+    js: o.js,
+    operator: o.operator,
+    store,
+    limits: o.limits,
+    holder: 'dmf up',
+    logger: o.logger,
+    onFatal: o.onFatal,
+  });
+  await projector.start();
+  const publisher = createManifestPublisher({
+    js: o.js,
+    operator: o.operator,
+    store,
+    projector,
+    limits: o.limits,
+    creatorRate: new CreatorRate(o.creatorRate),
+  });
+  const snapshots = await startSnapshotSchedule({
+    js: o.js,
+    operator: o.operator,
+    key: o.key,
+    store,
+    projector,
+    intervalMs: o.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
+    logger: o.logger,
+  });
+  return {
+    store,
+    projector,
+    publisher,
+    snapshots,
+    register(app) {
+      registerMetadataRoutes(app, { publisher, store });
+      registerSnapshotRoutes(app, { store, node: o.key.did });
+    },
+    async close() {
+      await snapshots.close();
+      publisher.close();
+      await projector.close();
+    },
+  };
+}
