@@ -121,15 +121,17 @@ describe('dmf up (embedded)', () => {
     expect(verified.signer).toBe(did);
     expect((await stat(join(dataDir, 'keys', 'node.key'))).mode & 0o777).toBe(0o600);
 
-    // The federation service's manifest: signed by the node manifest's public_key, and
-    // pinning the exact OpenAPI document served.
+    // One manifest per service (federation, metadata): signed by the node manifest's
+    // public_key, and pinning the exact OpenAPI document served.
     const services = JSON.parse((await httpsGet(`${url}/.well-known/dmf/services`, ca)).body) as Record<string, unknown>[];
-    expect(services).toHaveLength(1);
-    const service = verifyDocument(services[0], { nodePublicKey: (id) => (id === did ? String(manifest.public_key) : undefined) });
-    expect(service.kind).toBe('service_manifest');
-    expect(services[0]).toMatchObject({ type: 'federation', entrypoints: [`${url}/`], schema: { url: `${url}/openapi.json` } });
+    expect(services.map((s) => s.type)).toEqual(['federation', 'metadata_index']);
+    expect(manifest.services).toEqual(['federation', 'metadata']);
     const sha256 = createHash('sha256').update(openapi.body).digest('hex');
-    expect((services[0]!.schema as { sha256: string }).sha256).toBe(sha256);
+    for (const service of services) {
+      const verifiedService = verifyDocument(service, { nodePublicKey: (id) => (id === did ? String(manifest.public_key) : undefined) });
+      expect(verifiedService.kind).toBe('service_manifest');
+      expect(service).toMatchObject({ entrypoints: [`${url}/`], schema: { url: `${url}/openapi.json`, sha256 } });
+    }
 
     const stopAsked = Date.now();
     first.child.kill('SIGINT');
