@@ -8,6 +8,7 @@ import { registerStreams } from './commands/streams.ts';
 import { registerUp } from './commands/up.ts';
 import { registerProjections } from './commands/projections.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
+import { registerManifest } from './commands/manifest.ts';
 import { DMF_VERSION } from './version.ts';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     });
   registerKeygen(program);
   registerSign(program);
+  registerManifest(program);
   registerVerify(program);
   registerId(program);
   registerStreams(program);

@@ -57,3 +57,5 @@ export { metadataErrorFamily } from './problems.ts';
 export { registerSnapshotRoutes, CATEGORY_SNAPSHOT_PATH } from './snapshot-routes.ts';
 export { startMetadataRole, DEFAULT_SNAPSHOT_INTERVAL_MS } from './main.ts';
 export type { MetadataRole, MetadataRoleOptions } from './main.ts';
+export { ContentChunker, DEFAULT_CHUNK_BYTES } from './domain/chunking.ts';
+export type { ContentDescription } from './domain/chunking.ts';
