@@ -95,6 +95,16 @@ describe('dmf up: the metadata node', () => {
     expect(verifyDocument(record).id).toBe(answer.id);
     const listed = await https('GET', `${url}/category/demo`, ca);
     expect((JSON.parse(listed.body) as { items: { record_id: string }[] }).items.map((i) => i.record_id)).toEqual([answer.id]);
+    const before = await runDmf(['manifest', join(dir, 'm.json'), '--key', key, '--title', 'x', '--category', 'y', '--chunk-size', '0']);
+    expect(before).toMatchObject({ code: 2 });
+    expect(before.stderr).toMatch(/^dmf: --chunk-size: "0" must be 1 to 4194304 bytes$/m);
+
+    // The creator's tool: dmf manifest cuts, names and signs a file in one go.
+    await writeFile(join(dir, 'song.bin'), Buffer.alloc(300_000, 7));
+    const made = await runDmf(['manifest', join(dir, 'song.bin'), '--key', key, '--title', 'Seven', '--category', 'Music', '--tag', 'demo', '--chunk-size', '131072']);
+    expect(made.code).toBe(0);
+    expect((JSON.parse(made.stdout) as { chunks: string[] }).chunks).toHaveLength(3);
+    expect((await https('POST', `${url}/publish_manifest`, ca, made.stdout)).status).toBe(201);
 
     const data = ['--data', join(dir, 'node')];
     const verify = await runDmf(['projections', 'verify', 'metadata', ...data], { env: cleanEnv() });
@@ -109,6 +119,7 @@ describe('dmf up: the metadata node', () => {
     const snapshot = await runDmf(['snapshot', ...data], { env: cleanEnv() });
     expect(snapshot.code).toBe(0);
     expect(snapshot.stdout).toMatch(/^ {2}[0-9a-f]{64} +1 {2}text$/m);
+    expect(snapshot.stdout).toMatch(/^ {2}[0-9a-f]{64} +1 {2}music$/m);
     const served = await https('GET', `${url}/category_snapshot`, ca);
     expect(served.status).toBe(200);
     const parts1 = (JSON.parse(served.body) as { parts: unknown[] }).parts;
