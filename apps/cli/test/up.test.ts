@@ -78,8 +78,21 @@ function embeddedPorts(output: string): number[] {
 
 /** Every dmf up a test started; killed after the tests so a failed expectation leaves nothing running. */
 const started: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+afterAll(async () => {
+  // Ctrl-C first: a dmf up killed outright would leave its nats-server and redis-server
+  // running (they live in process groups of their own, to be stopped by the next dmf up
+  // on the same data folder, which a test never starts).
+  await Promise.all(
+    started
+      .filter((child) => child.exitCode === null && child.signalCode === null)
+      .map(async (child) => {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+  );
 });
 
 describe('dmf up (embedded)', () => {
