@@ -5,6 +5,7 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { DmfHttpServer } from '@dmf/http';
 import type { SigningKey } from '@dmf/protocol';
@@ -21,6 +22,8 @@ import { MetadataStore } from './store/metadata-store.ts';
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 3_600_000;
 
 export interface MetadataRoleOptions {
+  /** The connection under `js`: the projector's fast writes use it (without it, every write is acknowledged). */
+  nc?: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   operator: string;
@@ -51,6 +54,7 @@ export async function startMetadataRole(o: MetadataRoleOptions): Promise<Metadat
   const store = new MetadataStore(await new Kvm(o.js).open(bucket), o.jsm, bucket);
   const projector = createMetadataProjector({
     js: o.js,
+    nc: o.nc,
     operator: o.operator,
     store,
     limits: o.limits,

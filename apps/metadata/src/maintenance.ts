@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { federatedStreamName, kvStreamName, metadataBucket, METADATA, projectionBucketName } from '@dmf/streams';
 import { applyDefinitions } from '@dmf/bus';
@@ -87,6 +88,8 @@ export async function consistentDigest(js: JetStreamClient, bucket: string, atte
 
 export interface MaintenanceOptions {
   js: JetStreamClient;
+  /** The connection under `js`, for the projector's fast writes. */
+  nc?: NatsConnection;
   jsm: JetStreamManager;
   operator: string;
   limits?: Partial<MetadataLimits>;
@@ -146,7 +149,7 @@ export async function rebuildMetadata(o: MaintenanceOptions): Promise<RebuildRep
   const position = await kv.get(KEYS.position);
   if (position) await kv.put(KEYS.position, encodeJson({ seq: 0 }));
   const store = new MetadataStore(kv, o.jsm, bucket);
-  const projector = createMetadataProjector({ js: o.js, operator: o.operator, store, limits: o.limits, stopAt: target, lease: held, logger: o.logger });
+  const projector = createMetadataProjector({ js: o.js, nc: o.nc, operator: o.operator, store, limits: o.limits, stopAt: target, lease: held, logger: o.logger });
   try {
     await projector.start();
     await projector.done;
@@ -179,6 +182,7 @@ export async function verifyMetadata(o: MaintenanceOptions): Promise<VerifyRepor
     const store = new MetadataStore(kv, o.jsm, scratchName);
     const projector = createMetadataProjector({
       js: o.js,
+      nc: o.nc,
       operator: o.operator,
       store,
       limits: o.limits,

@@ -17,6 +17,7 @@
  * head is written had all its effects written before.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -26,6 +27,7 @@ import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { decide, type Decision, type Effects } from './domain/decide.ts';
 import { DATA_PREFIXES, KEYS } from './domain/keys.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
+import { BatchWrites } from './store/batch-writes.ts';
 import { CachedState } from './store/cached-state.ts';
 import { decodeEntry, EMPTY, encodeJson } from './store/codec.ts';
 import { ProjectionLease } from './store/lease.ts';
@@ -42,6 +44,12 @@ export const CONTENT_MANIFEST = 'content_manifest';
 
 export interface MetadataProjectorOptions {
   js: JetStreamClient;
+  /**
+   * The connection under `js`: with it, a batch's writes go out unacknowledged and are
+   * proven stored by one acknowledged write (store/batch-writes.ts). Without it, every
+   * write is acknowledged (slower).
+   */
+  nc?: NatsConnection;
   /** Operator whose FEDERATED stream is read. */
   operator: string;
   store: MetadataStore;
@@ -80,6 +88,8 @@ export interface MetadataProjectorStats {
   /** Records of other kinds (not this projection's business). */
   ignored: number;
   batches: number;
+  /** Batches written fast whose proof failed (something else wrote in between), so written again acknowledged. */
+  rewrites: number;
 }
 
 export interface MetadataProjector {
@@ -118,12 +128,14 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   const state = new CachedState(store);
   const listeners = new Set<(recordId: string, outcome: RecordOutcome) => void>();
   const waiters: { seq: number; resolve: () => void }[] = [];
-  const counts = { accepted: 0, duplicates: 0, snapshots: 0, ignored: 0, batches: 0 };
+  const counts = { accepted: 0, duplicates: 0, snapshots: 0, ignored: 0, batches: 0, rewrites: 0 };
   const refused: Record<string, number> = {};
   const invalidByReason: Record<string, number> = {};
   const invalidByOrigin: Record<string, number> = {};
   let position = 0;
   let positionRevision = 0;
+  /** Stream sequence of this process's last acknowledged write to the bucket (0: unknown). */
+  let lastWriteSeq = 0;
   let lease: ProjectionLease | undefined;
   let stopping = false;
   let stopConsumer: (() => void) | undefined;
@@ -182,25 +194,25 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   }
 
   /** Writes of one accepted record, but its head (written after every batch's effects). */
-  function effectWrites(effects: Effects, writes: Promise<unknown>[]): void {
+  function effectWrites(effects: Effects, writes: BatchWrites): void {
     const { head, previous } = effects;
     if (previous) {
       const archived: StoredVersion = { record_id: previous.record_id, record: previous.record };
-      writes.push(kv.put(KEYS.version(head.manifest_id, previous.seq), encodeJson(archived)));
+      writes.put(KEYS.version(head.manifest_id, previous.seq), encodeJson(archived));
       state.setVersion(head.manifest_id, previous.seq, previous.record_id);
     }
     if (effects.claimFingerprint) {
-      writes.push(kv.put(KEYS.fingerprint(head.fingerprint), encodeJson(effects.claimFingerprint)));
+      writes.put(KEYS.fingerprint(head.fingerprint), encodeJson(effects.claimFingerprint));
       state.setClaim(head.fingerprint, effects.claimFingerprint);
     }
     if (effects.newManifest) {
-      writes.push(kv.put(KEYS.creatorEntry(head.creator, head.manifest_id), EMPTY));
-      writes.push(kv.put(KEYS.creatorCount(head.creator), encodeJson(effects.creatorManifests)));
+      writes.put(KEYS.creatorEntry(head.creator, head.manifest_id), EMPTY);
+      writes.put(KEYS.creatorCount(head.creator), encodeJson(effects.creatorManifests));
       state.setCount(head.creator, effects.creatorManifests);
     }
     // Published in call order on one connection, so a label left and rejoined in one batch ends joined.
-    for (const label of effects.labelsRemoved) writes.push(kv.delete(KEYS.labelEntry(label, head.manifest_id)));
-    for (const label of effects.labelsAdded) writes.push(kv.put(KEYS.labelEntry(label, head.manifest_id), EMPTY));
+    for (const label of effects.labelsRemoved) writes.delete(KEYS.labelEntry(label, head.manifest_id));
+    for (const label of effects.labelsAdded) writes.put(KEYS.labelEntry(label, head.manifest_id), EMPTY);
     state.setHead(head);
   }
 
@@ -223,7 +235,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       records.map((r) => r.fingerprint),
       records.map((r) => r.creator),
     );
-    const effectsWritten: Promise<unknown>[] = [];
+    const writes = new BatchWrites();
     const heads = new Map<string, Effects['head']>();
     const decided: { refusedCode?: string; accepted?: boolean; duplicate?: boolean }[] = [];
     for (const p of pending) {
@@ -231,7 +243,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       const decision = await decide(state, p.record, limits);
       p.outcome = outcomeOf(decision);
       if (decision.outcome === 'accepted') {
-        effectWrites(decision.effects, effectsWritten);
+        effectWrites(decision.effects, writes);
         heads.set(decision.effects.head.manifest_id, decision.effects.head);
         decided.push({ accepted: true });
       } else if (decision.outcome === 'duplicate') {
@@ -243,12 +255,12 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     }
     // Any node's snapshots (ours come back through the log too), in log order.
     const snapshots = pending.flatMap((p) => (p.snapshot ? [p.snapshot] : []));
-    for (const [key, part] of await snapshotPartWrites(kv, snapshots)) effectsWritten.push(kv.put(key, encodeJson(part)));
-    await Promise.all(effectsWritten);
-    await Promise.all([...heads.values()].map((head) => kv.put(KEYS.head(head.manifest_id), encodeJson(head))));
+    for (const [key, part] of await snapshotPartWrites(kv, snapshots)) writes.put(key, encodeJson(part));
+    // Heads after every other effect (see the top of this file).
+    for (const head of heads.values()) writes.put(KEYS.head(head.manifest_id), encodeJson(head));
+    await commit(writes);
     const last = batch.at(-1) as JsMsg;
-    const next = encodeJson({ seq: last.seq });
-    positionRevision = positionRevision === 0 ? await kv.create(KEYS.position, next) : await kv.update(KEYS.position, next, positionRevision);
+    await writePosition(last.seq);
     position = last.seq;
     state.endBatch();
     // Counted only once written: a failed batch is applied again from the start.
@@ -266,6 +278,33 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve();
     }
+  }
+
+  /** Writes `_pos` (compare-and-set: a second writer, or a reset, makes it fail). */
+  async function writePosition(seq: number): Promise<void> {
+    const value = encodeJson({ seq });
+    positionRevision = positionRevision === 0 ? await kv.create(KEYS.position, value) : await kv.update(KEYS.position, value, positionRevision);
+    lastWriteSeq = positionRevision;
+  }
+
+  /**
+   * A batch's writes: fast (unacknowledged, then proven by one acknowledged write of the
+   * unchanged position) when a connection was given and we know our last write's
+   * sequence; otherwise, or when the proof fails, acknowledged one by one (batch-writes.ts).
+   */
+  async function commit(writes: BatchWrites): Promise<void> {
+    if (writes.size === 0) return;
+    if (o.nc && lastWriteSeq > 0 && positionRevision > 0) {
+      const expected = lastWriteSeq + writes.size + 1;
+      // Our own lease renewal is the one write that may come in between: count it as a
+      // failed proof, so a lost write can never be made up for by it.
+      const renewals = lease?.renewals ?? 0;
+      writes.unacknowledged(o.nc, store.bucket);
+      await writePosition(position);
+      if (positionRevision === expected && (lease?.renewals ?? 0) === renewals) return;
+      counts.rewrites++;
+    }
+    await writes.acknowledged(kv);
   }
 
   async function readPosition(): Promise<void> {

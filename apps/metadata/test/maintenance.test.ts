@@ -92,6 +92,21 @@ describe('projection maintenance', () => {
     expect(report.stats).toMatchObject({ accepted: 40, duplicates: 0 });
   });
 
+  it('a projection written fast (unacknowledged, proven by sequence) equals one written acknowledged', async () => {
+    const count = await fill('opq');
+    const bucket = projectionBucketName(METADATA, 'opq');
+    const store = new MetadataStore(await new Kvm(js).open(bucket), jsm, bucket);
+    const projector = createMetadataProjector({ js, nc, operator: 'opq', store, logger, batchSize: 3 });
+    await projector.start();
+    // A foreign write while it works: the proof of that batch fails and it is written again.
+    await store.kv.put('_foreign', new TextEncoder().encode('x'));
+    await projector.reached(count);
+    expect(projector.stats().accepted).toBe(40);
+    const report = await verifyMetadata({ js, jsm, operator: 'opq', logger });
+    expect(report.equal).toBe(true);
+    await projector.close();
+  });
+
   it('says which operator has no projection', async () => {
     await expect(verifyMetadata({ js, jsm, operator: 'nobody', logger })).rejects.toMatchObject({ code: 'missing' });
   });

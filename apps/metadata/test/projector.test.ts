@@ -30,22 +30,25 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function setup(operator: string) {
+async function setup(operator: string, fast = false) {
   await applyDefinitions(jsm, [originStream(operator), federatedStream(operator, []), metadataBucket(operator)]);
   const bucket = projectionBucketName(METADATA, operator);
   const kv = await new Kvm(js).open(bucket);
   const store = new MetadataStore(kv, jsm, bucket);
   const outcomes = new Map<string, RecordOutcome>();
-  const projector = createMetadataProjector({ js, operator, store, logger, batchSize: 8 });
+  const projector = createMetadataProjector({ js, nc: fast ? nc : undefined, operator, store, logger, batchSize: 8 });
   projector.onRecord((id, outcome) => outcomes.set(id, outcome));
   running.push(projector);
   const publish = async (r: { id: string; bytes: Uint8Array }) => publishRecord(js, { operator, kind: 'content_manifest', ...r });
   return { store, projector, outcomes, publish };
 }
 
-describe('metadata projector', () => {
+describe.each([
+  ['acknowledged writes', 'opa', false],
+  ['fast writes proven by the stream sequence', 'opf', true],
+])('metadata projector (%s)', (_mode, operator, fast) => {
   it('projects versions, refuses rollbacks, strangers and re-uploads, and lists indices', async () => {
-    const { store, projector, outcomes, publish } = await setup('opa');
+    const { store, projector, outcomes, publish } = await setup(operator, fast);
     const alice = generateSigningKey();
     const mallory = generateSigningKey();
     const v1 = manifest(alice, { tags: ['folk', 'sea'] });

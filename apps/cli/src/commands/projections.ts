@@ -56,7 +56,7 @@ async function withMaintenance<T>(
   const { nc, jsm } = await connectJetStream(natsUrl, `dmf projections ${what}`);
   try {
     const logger = pino({ level: process.env.DMF_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-    return await task(metadata, { js: jetstream(nc), jsm, operator, logger });
+    return await task(metadata, { js: jetstream(nc), nc, jsm, operator, logger });
   } catch (error) {
     if (error instanceof metadata.MaintenanceError || error instanceof metadata.LeaseError) {
       throw new CliError(error.message, EXIT.failed, { cause: error });

@@ -130,6 +130,7 @@ export async function runNode(
     checkpoint();
 
     const metadata = await startMetadataRole({
+      nc,
       js,
       jsm,
       operator: config.operator,

@@ -32,6 +32,8 @@ export class ProjectionLease {
   readonly #kv: KV;
   readonly #value: LeaseValue;
   #revision = 0;
+  /** Renewals written so far: the projector's fast writes must not count one as theirs. */
+  renewals = 0;
   #timer: NodeJS.Timeout | undefined;
   #lost: ((error: Error) => void) | undefined;
 
@@ -72,6 +74,7 @@ export class ProjectionLease {
 
   async #renew(): Promise<void> {
     try {
+      this.renewals++;
       this.#revision = await this.#kv.update(KEYS.lease, encodeJson({ ...this.#value, renewed_at: Date.now() }), this.#revision);
     } catch (error) {
       clearInterval(this.#timer);
