@@ -4,7 +4,6 @@
  * in its process; a deployment that runs roles apart starts it on its own.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { DmfHttpServer } from '@dmf/http';
@@ -17,6 +16,7 @@ import { createManifestPublisher, type ManifestPublisher } from './publish-manif
 import { registerMetadataRoutes } from './routes.ts';
 import { registerSnapshotRoutes } from './snapshot-routes.ts';
 import { startSnapshotSchedule, type SnapshotSchedule } from './snapshot.ts';
+import { openBucket } from './store/open-bucket.ts';
 import { MetadataStore } from './store/metadata-store.ts';
 
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 3_600_000;
@@ -51,7 +51,7 @@ export interface MetadataRole {
 
 export async function startMetadataRole(o: MetadataRoleOptions): Promise<MetadataRole> {
   const bucket = projectionBucketName(METADATA, o.operator);
-  const store = new MetadataStore(await new Kvm(o.js).open(bucket), o.jsm, bucket);
+  const store = new MetadataStore(await openBucket(o.js, bucket), o.jsm, bucket);
   const projector = createMetadataProjector({
     js: o.js,
     nc: o.nc,

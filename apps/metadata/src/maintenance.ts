@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { federatedStreamName, kvStreamName, metadataBucket, METADATA, projectionBucketName } from '@dmf/streams';
@@ -21,6 +21,7 @@ import { isBookkeepingKey, KEYS } from './domain/keys.ts';
 import type { MetadataLimits } from './domain/spam.ts';
 import { decodeEntry, encodeJson } from './store/codec.ts';
 import { LEASE_STALE_MS, ProjectionLease } from './store/lease.ts';
+import { openBucket } from './store/open-bucket.ts';
 import { MetadataStore } from './store/metadata-store.ts';
 import { createMetadataProjector, purgeProjection, type MetadataProjectorStats } from './projector.ts';
 
@@ -75,7 +76,7 @@ async function positionOf(kv: KV): Promise<{ seq: number; revision: number }> {
  * again, and try again if the projector moved meanwhile.
  */
 export async function consistentDigest(js: JetStreamClient, bucket: string, attempts = 5): Promise<ProjectionDigest & { position: number }> {
-  const kv = await new Kvm(js).open(bucket);
+  const kv = await openBucket(js, bucket);
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const before = await positionOf(kv);
     const digest = await bucketDigest(js, bucket);
@@ -105,7 +106,7 @@ async function openLive(o: MaintenanceOptions): Promise<{ kv: KV; bucket: string
   } catch {
     throw new MaintenanceError('missing', `no metadata projection for operator ${o.operator} on this server (bucket ${bucket}); is the operator right, and did \`dmf up\` or \`dmf streams apply\` run?`);
   }
-  return { kv: await new Kvm(o.js).open(bucket), bucket };
+  return { kv: await openBucket(o.js, bucket), bucket };
 }
 
 async function lastFederatedSeq(o: MaintenanceOptions): Promise<number> {
@@ -178,7 +179,7 @@ export async function verifyMetadata(o: MaintenanceOptions): Promise<VerifyRepor
   await o.jsm.streams.delete(kvStreamName(scratchName)).catch(() => undefined);
   await applyDefinitions(o.jsm, [{ ...scratch, name: scratchName }]);
   try {
-    const kv = await new Kvm(o.js).open(scratchName);
+    const kv = await openBucket(o.js, scratchName);
     const store = new MetadataStore(kv, o.jsm, scratchName);
     const projector = createMetadataProjector({
       js: o.js,

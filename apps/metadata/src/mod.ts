@@ -53,9 +53,10 @@ export type { CategorySummary, SnapshotErrorCode, SnapshotPartsInput, StoredSnap
 export { registerMetadataRoutes, METADATA_ROUTES } from './routes.ts';
 export { createManifestPublisher, ManifestPublishError } from './publish-manifest.ts';
 export type { ManifestPublisher, ManifestPublisherOptions, PublishResult } from './publish-manifest.ts';
-export { metadataErrorFamily } from './problems.ts';
+export { metadataErrorFamily, storeUnavailableFamily } from './problems.ts';
 export { registerSnapshotRoutes, CATEGORY_SNAPSHOT_PATH } from './snapshot-routes.ts';
 export { startMetadataRole, DEFAULT_SNAPSHOT_INTERVAL_MS } from './main.ts';
 export type { MetadataRole, MetadataRoleOptions } from './main.ts';
 export { ContentChunker, DEFAULT_CHUNK_BYTES } from './domain/chunking.ts';
 export type { ContentDescription } from './domain/chunking.ts';
+export { openBucket } from './store/open-bucket.ts';

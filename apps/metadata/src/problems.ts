@@ -62,3 +62,24 @@ export const metadataErrorFamily: ErrorFamily = defineErrorFamily({
   match: isMetadataError,
   toProblem: metadataProblem,
 });
+
+/** nats.js errors that mean "the store did not answer", not "the request was wrong". */
+const UNAVAILABLE_NAMES: ReadonlySet<string> = new Set(['TimeoutError', 'NoRespondersError', 'ClosedConnectionError', 'RequestError']);
+
+/**
+ * The node's store (NATS) did not answer a read in time: 503 with `Retry-After`, not a
+ * 500. The client did nothing wrong and may simply ask again.
+ */
+export const storeUnavailableFamily: ErrorFamily = defineErrorFamily({
+  name: 'dmf-store-unavailable',
+  match: (error: unknown): error is Error => error instanceof Error && UNAVAILABLE_NAMES.has(error.name),
+  toProblem: (error: Error) =>
+    new ProblemError({
+      slug: 'store.unavailable',
+      status: 503,
+      title: 'Store unavailable',
+      detail: '$: the node\'s store did not answer in time; retry shortly',
+      headers: { 'retry-after': '1' },
+      cause: error,
+    }),
+});

@@ -12,8 +12,9 @@
  * Requests: `requestSnapshot` puts `_snapshot` in the bucket; the running schedule
  * watches that key (as the projector watches `_rebuild`), publishes, then purges it.
  */
+import { openBucket } from './store/open-bucket.ts';
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, KvWatchInclude, type KV } from '@nats-io/kv';
+import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { canonicalBytes, signRecord, type CategorySnapshot, type SigningKey } from '@dmf/protocol';
@@ -118,7 +119,7 @@ export interface ComputeSnapshotOptions {
 export async function computeCategorySnapshot(js: JetStreamClient, bucket: string, options: ComputeSnapshotOptions = {}): Promise<ComputedSnapshot> {
   const { projector } = options;
   if (projector) return projector.exclusive(async (position) => ({ position, categories: categorySummaries(await scanHeads(js, bucket)) }));
-  const kv = await new Kvm(js).open(bucket);
+  const kv = await openBucket(js, bucket);
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const before = await positionEntry(kv);

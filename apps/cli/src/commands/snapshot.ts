@@ -26,13 +26,12 @@ export function registerSnapshot(program: Command): void {
       if (!/^[1-9][0-9]{0,5}$/.test(options.timeout)) throw new CliError(`--timeout: ${JSON.stringify(options.timeout)} must be a whole number of seconds`, EXIT.usage);
       const { natsUrl, operator } = await resolveNats(options);
       const metadata = await import('@dmf/metadata');
-      const { Kvm } = await import('@nats-io/kv');
       const { jetstream } = await import('@nats-io/jetstream');
       const { METADATA, projectionBucketName } = await import('@dmf/streams');
       const { connectJetStream } = await import('../nats-connection.ts');
       const { nc } = await connectJetStream(natsUrl, 'dmf snapshot');
       try {
-        const kv = await new Kvm(jetstream(nc)).open(projectionBucketName(METADATA, operator));
+        const kv = await metadata.openBucket(jetstream(nc), projectionBucketName(METADATA, operator));
         const snapshot = await metadata.requestSnapshot(kv, { timeoutMs: Number(options.timeout) * 1000 });
         if (options.json) {
           process.stdout.write(`${JSON.stringify({ ...snapshot, parts: snapshot.parts.map((p) => p.record) })}\n`);

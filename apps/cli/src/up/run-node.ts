@@ -6,7 +6,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { applyDefinitions, createRecordLedger } from '@dmf/bus';
 import { definitionsFor } from '@dmf/streams';
 import { createHttpServer } from '@dmf/http';
-import { CATEGORY_SNAPSHOT_PATH, metadataErrorFamily, startMetadataRole } from '@dmf/metadata';
+import { CATEGORY_SNAPSHOT_PATH, metadataErrorFamily, startMetadataRole, storeUnavailableFamily } from '@dmf/metadata';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { connectJetStream } from '../nats-connection.ts';
 import { redactUrl } from '../redact-url.ts';
@@ -171,7 +171,7 @@ export async function runNode(
       tls: identity.tls,
       info: { title: 'DMF node', version: DMF_VERSION, description: `DMF node of operator ${config.operator}` },
       logger: log,
-      errorFamilies: [metadataErrorFamily],
+      errorFamilies: [metadataErrorFamily, storeUnavailableFamily],
     });
     metadata.register(app);
     let serviceManifests: Record<string, unknown>[] = [];
