@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # `npm run bench`: the benchmarks whose figures docs/benchmarks.md records.
+# `npm run bench:metadata` (this script with --metadata-reads): the metadata node at
+# scale, 1,000,000 manifests by default (`npm run bench:metadata -- --manifests 200000`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ops/lib/prereqs.sh
 dmf_require_node
 dmf_require_npm_deps
 dmf_require_servers nats-server
+if [ "${1:-}" = "--metadata-reads" ]; then
+  shift
+  exec npx tsx bench/metadata-reads.ts "$@"
+fi
 exec npx tsx bench/run.ts "$@"

@@ -1,0 +1,150 @@
+/**
+ * Metadata ingest, two ways (issue "Metadata nodes", Performance):
+ *
+ * 1. Over HTTP: `manifests` pre-signed content manifests from `creators` creators are
+ *    POSTed to `/publish_manifest` of a metadata node (its own process: the metadata
+ *    role and routes on createHttpServer, as `dmf up` runs them) by `concurrency`
+ *    clients over TLS 1.3; the run ends when the projector has applied the last record
+ *    and a sample of the manifests answers 200 on `GET /manifest/<id>`. A 201 already
+ *    means "projected": the publisher waits for the projector's outcome.
+ * 2. The projector alone: a fresh projector (this process) on an empty metadata bucket
+ *    applies the FEDERATED stream the first part filled, timed until `reached(last)`.
+ *    Each round empties the bucket again; rates are medians over the rounds.
+ */
+import { performance } from 'node:perf_hooks';
+import { Kvm } from '@nats-io/kv';
+import { pino } from 'pino';
+import { createMetadataProjector, MetadataStore } from '@dmf/metadata';
+import { startServerChild } from './metadata-child.ts';
+import { openPool, postAll, type LatencyFigures } from './metadata-load.ts';
+import { benchTls, BENCH_RATE_LIMIT, federatedHolds, OPERATOR, recreateBucket, startBenchBus, type BenchBus } from './metadata-setup.ts';
+import { signAll } from './metadata-sign.ts';
+import { median } from './measure.ts';
+
+export interface IngestOptions {
+  manifests: number;
+  creators: number;
+  concurrency: number;
+  projectorRounds: number;
+  /** How many manifests are read back at the end of the HTTP run. */
+  sample?: number;
+  logLevel?: string;
+}
+
+export interface IngestResult {
+  manifests: number;
+  creators: number;
+  concurrency: number;
+  documentBytes: number;
+  /** Manifests per second over HTTP, until queryable. */
+  http: number;
+  httpSeconds: number;
+  /** POST latencies (ms) and statuses. */
+  post: LatencyFigures;
+  /** Batches the node's projector applied during the HTTP run (records arrive a few at a time). */
+  httpBatches: number;
+  /** Projector alone: median manifests per second, and each round's. */
+  projector: number;
+  projectorRounds: number[];
+  projectorBatches: number;
+  signSeconds: number;
+}
+
+export interface ProjectorRun {
+  seconds: number;
+  perSecond: number;
+  accepted: number;
+  batches: number;
+}
+
+/** A fresh projector over the bus's FEDERATED stream, timed until it has applied `lastSeq`. */
+export async function projectAlone(bus: BenchBus, lastSeq: number): Promise<ProjectorRun> {
+  const kv = await new Kvm(bus.js).open(bus.bucket);
+  const store = new MetadataStore(kv, bus.jsm, bus.bucket);
+  const projector = createMetadataProjector({ js: bus.js, operator: OPERATOR, store, logger: pino({ level: 'warn' }) });
+  const started = performance.now();
+  await projector.start();
+  await projector.reached(lastSeq);
+  const seconds = (performance.now() - started) / 1000;
+  const stats = projector.stats();
+  await projector.close();
+  if (stats.position < lastSeq) throw new Error(`projector stopped at ${stats.position} of ${lastSeq}`);
+  return { seconds, perSecond: lastSeq / seconds, accepted: stats.accepted, batches: stats.batches };
+}
+
+export async function benchMetadataIngest(options: IngestOptions): Promise<IngestResult> {
+  const signStarted = performance.now();
+  const manifests = await signAll({ count: options.manifests, creators: options.creators });
+  const signSeconds = (performance.now() - signStarted) / 1000;
+  const bus = await startBenchBus(options.manifests);
+  const tls = await benchTls();
+  try {
+    const node = await startServerChild({
+      mode: 'dmf',
+      tls: { key: tls.key, cert: tls.cert },
+      rateLimit: BENCH_RATE_LIMIT,
+      logLevel: options.logLevel ?? 'warn',
+      natsUrl: bus.server.url,
+      operator: OPERATOR,
+    });
+    const target = { origin: `https://127.0.0.1:${node.port}`, ca: tls.ca, concurrency: options.concurrency };
+    const pool = openPool(target);
+    let post: LatencyFigures;
+    let httpSeconds: number;
+    let httpBatches: number;
+    try {
+      const started = performance.now();
+      ({ figures: post } = await postAll(
+        pool,
+        target,
+        '/publish_manifest',
+        manifests.map((m) => m.bytes),
+      ));
+      const lastSeq = await federatedHolds(bus, options.manifests);
+      httpBatches = (await node.reached(lastSeq)).batches;
+      const sample = options.sample ?? 200;
+      const step = Math.max(1, Math.floor(manifests.length / sample));
+      const reads = await Promise.all(
+        Array.from({ length: Math.min(sample, manifests.length) }, async (_, i) => {
+          const answer = await pool.request({ method: 'GET', path: `/manifest/${manifests[i * step]?.manifestId}` });
+          await answer.body.arrayBuffer();
+          return answer.statusCode;
+        }),
+      );
+      httpSeconds = (performance.now() - started) / 1000;
+      const bad = reads.filter((s) => s !== 200).length;
+      if (bad > 0) throw new Error(`${bad} of ${reads.length} sampled manifests did not answer 200 after ingest`);
+      const created = post.statuses['201'] ?? 0;
+      if (created !== options.manifests) throw new Error(`POST answers: ${JSON.stringify(post.statuses)}, ${post.errors} errors; expected ${options.manifests} × 201`);
+    } finally {
+      await pool.close();
+      await node.close();
+    }
+
+    // The projector alone, over what the HTTP run put into FEDERATED.
+    const lastSeq = await federatedHolds(bus, options.manifests);
+    const rounds: ProjectorRun[] = [];
+    for (let round = 0; round < options.projectorRounds; round++) {
+      await recreateBucket(bus, options.manifests);
+      const run = await projectAlone(bus, lastSeq);
+      if (run.accepted !== options.manifests) throw new Error(`projector accepted ${run.accepted} of ${options.manifests}`);
+      rounds.push(run);
+    }
+    return {
+      manifests: options.manifests,
+      creators: options.creators,
+      concurrency: options.concurrency,
+      documentBytes: Math.round(manifests.reduce((n, m) => n + m.bytes.length, 0) / manifests.length),
+      http: options.manifests / httpSeconds,
+      httpSeconds,
+      post,
+      httpBatches,
+      projector: median(rounds.map((r) => r.perSecond)),
+      projectorRounds: rounds.map((r) => r.perSecond),
+      projectorBatches: median(rounds.map((r) => r.batches)),
+      signSeconds,
+    };
+  } finally {
+    await bus.close();
+  }
+}
