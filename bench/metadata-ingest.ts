@@ -12,9 +12,8 @@
  *    Each round empties the bucket again; rates are medians over the rounds.
  */
 import { performance } from 'node:perf_hooks';
-import { Kvm } from '@nats-io/kv';
 import { pino } from 'pino';
-import { createMetadataProjector, MetadataStore } from '@dmf/metadata';
+import { createMetadataProjector, MetadataStore, openBucket } from '@dmf/metadata';
 import { startServerChild } from './metadata-child.ts';
 import { openPool, postAll, type LatencyFigures } from './metadata-load.ts';
 import { benchTls, BENCH_RATE_LIMIT, federatedHolds, OPERATOR, recreateBucket, startBenchBus, type BenchBus } from './metadata-setup.ts';
@@ -59,9 +58,9 @@ export interface ProjectorRun {
 
 /** A fresh projector over the bus's FEDERATED stream, timed until it has applied `lastSeq`. */
 export async function projectAlone(bus: BenchBus, lastSeq: number): Promise<ProjectorRun> {
-  const kv = await new Kvm(bus.js).open(bus.bucket);
-  const store = new MetadataStore(kv, bus.jsm, bus.bucket);
-  const projector = createMetadataProjector({ js: bus.js, operator: OPERATOR, store, logger: pino({ level: 'warn' }) });
+  const store = new MetadataStore(await openBucket(bus.js, bus.bucket), bus.jsm, bus.bucket);
+  // With the connection, as startMetadataRole runs it: the projector's unacknowledged batch writes.
+  const projector = createMetadataProjector({ js: bus.js, nc: bus.nc, operator: OPERATOR, store, logger: pino({ level: 'warn' }) });
   const started = performance.now();
   await projector.start();
   await projector.reached(lastSeq);

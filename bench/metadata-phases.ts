@@ -10,6 +10,11 @@
  * `_pos` update to the next batch's first get is "examine" (verification plus waiting
  * for messages). Also reported: CPU seconds of this process and of nats-server, and the
  * cost of verification alone on the same records.
+ *
+ * The projector runs without `nc`, so every write is an acknowledged `kv.put` (its
+ * fallback path) and can be timed here; `startMetadataRole` passes the connection, and
+ * the projector then writes a batch as unacknowledged publishes proven by one
+ * acknowledged write, which these KV wrappers do not see.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';

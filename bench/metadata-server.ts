@@ -24,11 +24,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { createHttpServer, type DmfHttpServer, type RateLimitOptions } from '@dmf/http';
-import { Kvm } from '@nats-io/kv';
 import {
   createManifestPublisher,
   metadataErrorFamily,
   MetadataStore,
+  openBucket,
   registerMetadataRoutes,
   registerSnapshotRoutes,
   startMetadataRole,
@@ -130,7 +130,7 @@ async function start(m: StartMessage): Promise<Running> {
   const jsm = await jetstreamManager(nc, { timeout: 2_000 });
   if (m.mode === 'dmf-reads') {
     const bucket = projectionBucketName(METADATA, m.operator);
-    const store = new MetadataStore(await new Kvm(js).open(bucket), jsm, bucket);
+    const store = new MetadataStore(await openBucket(js, bucket), jsm, bucket);
     const publisher = createManifestPublisher({ js, operator: m.operator, store });
     registerMetadataRoutes(app, { publisher, store });
     registerSnapshotRoutes(app, { store, node: generateSigningKey().did });
@@ -141,6 +141,7 @@ async function start(m: StartMessage): Promise<Running> {
   const role = await startMetadataRole({
     js,
     jsm,
+    nc,
     operator: m.operator,
     key: generateSigningKey(),
     logger,
