@@ -72,13 +72,21 @@ export class ProjectionLease {
     this.#revision = await this.#kv.update(KEYS.lease, value, current.revision);
   }
 
+  #renewing = false;
+
   async #renew(): Promise<void> {
+    // A renewal still under way (a busy server) is not overtaken by the next one: two
+    // updates expecting the same revision would make the second fail as a lost lease.
+    if (this.#renewing) return;
+    this.#renewing = true;
     try {
       this.renewals++;
       this.#revision = await this.#kv.update(KEYS.lease, encodeJson({ ...this.#value, renewed_at: Date.now() }), this.#revision);
     } catch (error) {
       clearInterval(this.#timer);
       this.#lost?.(new LeaseError(`lost the projection lease (another process took it, or the bucket was reset): ${(error as Error).message}`));
+    } finally {
+      this.#renewing = false;
     }
   }
 
