@@ -9,9 +9,10 @@
  * - `dmf-reads`: the same metadata routes over the same bucket, without the projector
  *   (a publisher that does not wait for one, no lease, no snapshot schedule): what
  *   answers `GET /manifest/<id>` is the same code. The read benchmark serves from this
- *   process once the projection is complete, because on nats-server 2.9.10 with a
- *   million manifests the projector's lease renewal can overlap itself under read load
- *   and stop the node (see docs/benchmarks.md);
+ *   process once the projection is complete: it measures the read path alone (an idle
+ *   projector only renews its lease), and before c6a2e90 the lease renewal could
+ *   overlap itself under read load at a million manifests and stop the node (see
+ *   docs/benchmarks.md);
  * - `bare`: createHttpServer with one route, `GET /bare/:id`, answering a constant JSON
  *   object (a real /manifest answer, so the same size and shape),
  *
