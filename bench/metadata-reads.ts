@@ -9,7 +9,8 @@
  *   projecting (RSS and heap, before and after a full GC);
  * - reads: `GET /manifest/<random projected id>` requests per second and latency
  *   percentiles (served by the metadata routes over the projected bucket in a process
- *   without the projector: see metadata-server.ts), next to a bare route on createHttpServer (same TLS material, logger and
+ *   without the projector: see metadata-server.ts; it loads its in-memory head view
+ *   before listening, and the view's load time, size, hits and misses are reported), next to a bare route on createHttpServer (same TLS material, logger and
  *   rate-limit setting) answering a constant JSON of the same size, each in its own
  *   process; rounds alternate which goes first, each runs `--warmup` then `--seconds`.
  *
@@ -27,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { publishRecords, type RecordToPublish } from '@dmf/bus';
 import { federatedStreamName, kvStreamName, originStreamName } from '@dmf/streams';
+import type { HeadViewStats } from '@dmf/metadata';
 import { startServerChild, type ServerChild } from './metadata-child.ts';
 import { openPool, pooled, timedGets, type LatencyFigures, type LoadTarget, type Recorder } from './metadata-load.ts';
 import { benchTls, BENCH_RATE_LIMIT, cpuSecondsOf, federatedHolds, OPERATOR, pidOfServer, rssOf, startBenchBus, streamSize } from './metadata-setup.ts';
@@ -127,6 +129,14 @@ try {
     natsNoAsyncTraces: args['nats-no-async-traces'],
   });
   children.push(reader);
+  // The reading process's head view (metadata-server.ts answers `stats` with it as `view`).
+  const viewStats = async () => ((await reader.stats()) as unknown as { view?: HeadViewStats }).view;
+  const viewLoaded = await viewStats();
+  if (viewLoaded) {
+    progress(
+      `  head view: ${viewLoaded.enabled ? `loaded ${viewLoaded.entries.toLocaleString('en-US')} heads in ${((viewLoaded.loadMs ?? Number.NaN) / 1000).toFixed(1)} s, ${viewLoaded.bytes.toLocaleString('en-US')} of ${viewLoaded.maxBytes.toLocaleString('en-US')} bytes, ${viewLoaded.evictions.toLocaleString('en-US')} evicted` : 'disabled (DMF_METADATA_HEAD_CACHE_MB=0)'}`,
+    );
+  }
   const natsPid = pidOfServer(bus.server.storeDir);
   const natsRss = natsPid ? rssOf(natsPid) : Number.NaN;
   const kvSize = await streamSize(bus, kvStreamName(bus.bucket));
@@ -207,6 +217,8 @@ try {
   await dmfPool.close();
   await barePool.close();
   const memoryAfterReads = await reader.memory(false);
+  const viewAfterReads = await viewStats();
+  if (viewAfterReads) progress(`  head view after the reads: ${viewAfterReads.hits.toLocaleString('en-US')} hits, ${viewAfterReads.misses.toLocaleString('en-US')} misses, ${viewAfterReads.entries.toLocaleString('en-US')} held`);
   const natsRssAfterReads = natsPid ? rssOf(natsPid) : Number.NaN;
   const dmfReads = pooled(dmfRounds.map((r) => r.recorder), seconds * rounds);
   const bareReads = pooled(bareRounds.map((r) => r.recorder), seconds * rounds);
@@ -235,6 +247,7 @@ try {
     memory,
     memoryAfterGc,
     memoryAfterReads,
+    headView: { loaded: viewLoaded, afterReads: viewAfterReads },
     natsRss: { afterProjecting: natsRss, afterReads: natsRssAfterReads },
     sizes: { kv: kvSize, federated: federatedSize, origin: originSize },
     reads: { concurrency, rounds, seconds, warmup, prewarm, answerBytes, bareBytes, dmf: dmfReads, bare: bareReads, dmfRate: readRate, bareRate, ratio: readRatio, dmfFailures, bareFailures },
@@ -260,6 +273,9 @@ try {
       `| projector alone at scale: fresh node process, empty bucket, ${N.toLocaleString('en-US')} records pre-filled in FEDERATED | ${formatRate(N / projection.seconds)} (${projection.seconds.toFixed(1)} s, ${projection.batches.toLocaleString('en-US')} batches) | (see npm run bench: full verification, same machine) | | |`,
       `| KV_metadata_${OPERATOR}: bytes per million manifests | ${mb(perMillion(kvSize.bytes))} (${Math.round(kvSize.bytes / N)} bytes and ${(kvSize.messages / N).toFixed(2)} keys a manifest) | FEDERATED: ${mb(perMillion(federatedSize.bytes))} per million (${Math.round(federatedSize.bytes / N)} bytes a record) | ${(kvSize.bytes / federatedSize.bytes).toFixed(2)} | (none set) |`,
       `| cores busy during the reads (CPU s / wall s) | node process ${cores.dmf.server.toFixed(2)}, nats-server ${cores.dmf.nats.toFixed(2)}, load generator ${cores.dmf.loadGenerator.toFixed(2)} | bare process ${cores.bare.server.toFixed(2)}, nats-server ${cores.bare.nats.toFixed(2)}, load generator ${cores.bare.loadGenerator.toFixed(2)} | | (of 2 cores) |`,
+      viewLoaded && viewAfterReads
+        ? `| head view of the reading process | ${viewLoaded.enabled ? `${viewLoaded.entries.toLocaleString('en-US')} heads loaded in ${((viewLoaded.loadMs ?? Number.NaN) / 1000).toFixed(1)} s, ${mb(viewLoaded.bytes)} counted of a ${mb(viewLoaded.maxBytes)} budget; during the reads ${viewAfterReads.hits.toLocaleString('en-US')} hits, ${viewAfterReads.misses.toLocaleString('en-US')} misses` : 'disabled'} | | | (none set) |`
+        : '| head view of the reading process | not reported | | | |',
       `| node process memory after projecting ${N.toLocaleString('en-US')} | RSS ${mb(memory.rss)}, heap ${mb(memory.heapUsed)}; after a full GC: RSS ${mb(memoryAfterGc.rss)}, heap ${mb(memoryAfterGc.heapUsed)}; the reading process after the reads: RSS ${mb(memoryAfterReads.rss)} | nats-server RSS ${mb(natsRss)} after projecting, ${mb(natsRssAfterReads)} after the reads | | (none set) |`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -7,7 +7,9 @@
  *   publisher, snapshot schedule; its routes on createHttpServer with the metadata
  *   error family), or
  * - `dmf-reads`: the same metadata routes over the same bucket, without the projector
- *   (a publisher that does not wait for one, no lease, no snapshot schedule): what
+ *   (a publisher that does not wait for one, no lease, no snapshot schedule), with the
+ *   in-memory head view as startMetadataRole makes it (budget from
+ *   DMF_METADATA_HEAD_CACHE_MB, else the default), loaded before it listens: what
  *   answers `GET /manifest/<id>` is the same code. The read benchmark serves from this
  *   process once the projection is complete: it measures the read path alone (an idle
  *   projector only renews its lease), and before c6a2e90 the lease renewal could
@@ -18,7 +20,11 @@
  *
  * with the same TLS material, logger and rate-limit settings, so the two differ only in
  * what the route does. Driven over the IPC channel: a `start` message, then requests
- * with ids (`reached`, `stats`, `memory`), then `close`.
+ * with ids (`reached`, `stats`, `memory`), then `close`. `stats` answers the projector's
+ * stats (dmf mode) with the head view's as `view` (both dmf modes).
+ *
+ * Both dmf modes register the error families `dmf up` registers (metadata and store
+ * unavailable), so a store timeout is the 503 a node answers.
  */
 import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -26,8 +32,11 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { createHttpServer, type DmfHttpServer, type RateLimitOptions } from '@dmf/http';
 import {
+  createHeadView,
   createManifestPublisher,
   metadataErrorFamily,
+  storeUnavailableFamily,
+  type HeadView,
   MetadataStore,
   openBucket,
   registerMetadataRoutes,
@@ -97,6 +106,7 @@ function memory(): MemoryFigures {
 interface Running {
   app: DmfHttpServer;
   role?: MetadataRole;
+  view?: HeadView;
   nc?: NatsConnection;
   projection?: ProjectionFigures;
   close?: () => Promise<void>;
@@ -109,7 +119,7 @@ async function start(m: StartMessage): Promise<Running> {
     tls: m.tls,
     info: { title: 'DMF node', version: 'bench' },
     logger,
-    errorFamilies: [metadataErrorFamily],
+    errorFamilies: [metadataErrorFamily, storeUnavailableFamily],
     rateLimit: m.rateLimit,
   });
   if (m.mode === 'bare') {
@@ -133,10 +143,22 @@ async function start(m: StartMessage): Promise<Running> {
     const bucket = projectionBucketName(METADATA, m.operator);
     const store = new MetadataStore(await openBucket(js, bucket), jsm, bucket);
     const publisher = createManifestPublisher({ js, operator: m.operator, store });
-    registerMetadataRoutes(app, { publisher, store });
+    const view = createHeadView({ kv: store.kv, jsm, bucket, nc, logger });
+    await view.start();
+    // Loaded before listening: the rounds measure the steady state; the load time is a figure of its own (stats().view.loadMs).
+    await view.loaded();
+    registerMetadataRoutes(app, { publisher, store, view });
     registerSnapshotRoutes(app, { store, node: generateSigningKey().did });
     await app.listen({ host: '127.0.0.1', port: 0 });
-    return { app, nc, close: async () => publisher.close() };
+    return {
+      app,
+      nc,
+      view,
+      close: async () => {
+        publisher.close();
+        await view.stop();
+      },
+    };
   }
   const started = process.hrtime.bigint();
   const role = await startMetadataRole({
@@ -175,21 +197,22 @@ async function start(m: StartMessage): Promise<Running> {
     };
   }
   await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, role, nc, projection };
+  return { app, role, view: role.view, nc, projection };
 }
 
 process.once('message', (first: StartMessage) => {
   void (async () => {
-    const { app, role, nc, projection, close } = await start(first);
+    const { app, role, view, nc, projection, close } = await start(first);
+    const stats = () => ({ ...role?.projector.stats(), ...(view ? { view: view.stats() } : {}) });
     process.on('message', (r: ChildRequest) => {
       void (async () => {
         switch (r.type) {
           case 'reached':
             await role?.projector.reached(r.seq);
-            send({ type: 'reply', id: r.id, value: role?.projector.stats() });
+            send({ type: 'reply', id: r.id, value: stats() });
             break;
           case 'stats':
-            send({ type: 'reply', id: r.id, value: role?.projector.stats() });
+            send({ type: 'reply', id: r.id, value: stats() });
             break;
           case 'memory': {
             const gc = (globalThis as { gc?: () => void }).gc;

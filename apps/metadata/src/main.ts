@@ -16,6 +16,7 @@ import { createManifestPublisher, type ManifestPublisher } from './publish-manif
 import { registerMetadataRoutes } from './routes.ts';
 import { registerSnapshotRoutes } from './snapshot-routes.ts';
 import { startSnapshotSchedule, type SnapshotSchedule } from './snapshot.ts';
+import { createHeadView, type HeadView } from './store/head-view.ts';
 import { openBucket } from './store/open-bucket.ts';
 import { MetadataStore } from './store/metadata-store.ts';
 
@@ -32,6 +33,12 @@ export interface MetadataRoleOptions {
   logger: Logger;
   limits?: Partial<MetadataLimits>;
   creatorRate?: Partial<CreatorRateOptions>;
+  /**
+   * Byte budget of the in-memory head view that answers `GET /manifest/<id>`
+   * (store/head-view.ts). Default: `DMF_METADATA_HEAD_CACHE_MB`, else min(2 GiB, a
+   * quarter of the machine's memory); 0 disables it (every read goes to KV).
+   */
+  headCacheBytes?: number;
   /** Scheduled snapshots; 0: on request only. Default one hour. */
   snapshotIntervalMs?: number;
   /** The projector cannot go on (lost its lease, writes keep failing): the node should stop. */
@@ -43,15 +50,19 @@ export interface MetadataRole {
   projector: MetadataProjector;
   publisher: ManifestPublisher;
   snapshots: SnapshotSchedule;
+  /** The current heads in memory (its stats() for monitoring and benchmarks). */
+  view: HeadView;
   /** Adds the routes (before the server listens). */
   register(app: DmfHttpServer): void;
-  /** Stops the schedule, the publisher, then the projector. */
+  /** Stops the schedule, the publisher, the projector, then the head view. */
   close(): Promise<void>;
 }
 
 export async function startMetadataRole(o: MetadataRoleOptions): Promise<MetadataRole> {
   const bucket = projectionBucketName(METADATA, o.operator);
   const store = new MetadataStore(await openBucket(o.js, bucket), o.jsm, bucket);
+  // Made first: a bad DMF_METADATA_HEAD_CACHE_MB stops the start before anything runs.
+  const view = createHeadView({ kv: store.kv, jsm: o.jsm, bucket, maxBytes: o.headCacheBytes, nc: o.nc, logger: o.logger });
   const projector = createMetadataProjector({
     js: o.js,
     nc: o.nc,
@@ -80,19 +91,23 @@ export async function startMetadataRole(o: MetadataRoleOptions): Promise<Metadat
     intervalMs: o.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
     logger: o.logger,
   });
+  // Watches the heads from here on; loads in the background (reads go to KV meanwhile).
+  await view.start();
   return {
     store,
     projector,
     publisher,
     snapshots,
+    view,
     register(app) {
-      registerMetadataRoutes(app, { publisher, store });
+      registerMetadataRoutes(app, { publisher, store, view });
       registerSnapshotRoutes(app, { store, node: o.key.did });
     },
     async close() {
       await snapshots.close();
       publisher.close();
       await projector.close();
+      await view.stop();
     },
   };
 }

@@ -5,8 +5,9 @@
  * does for protocol codes, so a client matches one list of codes whichever layer
  * refused; `detail` is `<path>: <reason>` and `errors` is `[{ path, reason }]`.
  *
- * `metadataErrorFamily` is for `createHttpServer({ errorFamilies })`; the routes also
- * map these errors themselves (`asProblem`), so they answer correctly on any server.
+ * `metadataErrorFamily` and `storeUnavailableFamily` are for `createHttpServer({
+ * errorFamilies })`; the routes also map these errors themselves (`asProblem`), so they
+ * answer correctly on any server.
  */
 import { defineErrorFamily, ProblemError, type ErrorFamily } from '@dmf/http';
 import { MetadataRefusal, type MetadataRefusalCode } from './domain/refusal.ts';
@@ -52,9 +53,16 @@ export function metadataProblem(error: MetadataError): ProblemError {
   });
 }
 
-/** The error a route throws: metadata errors as their problem, anything else as it is. */
+/**
+ * The error a route throws: metadata errors and a store that did not answer as their
+ * problem, anything else as it is. Mapped here, not only by the server's error families,
+ * so that a 503 does not depend on how the server was set up (the benchmark server
+ * registered only `metadataErrorFamily`, and store timeouts answered 500).
+ */
 export function asProblem(error: unknown): unknown {
-  return isMetadataError(error) ? metadataProblem(error) : error;
+  if (isMetadataError(error)) return metadataProblem(error);
+  if (isStoreUnavailable(error)) return storeUnavailableProblem(error);
+  return error;
 }
 
 export const metadataErrorFamily: ErrorFamily = defineErrorFamily({
@@ -63,23 +71,51 @@ export const metadataErrorFamily: ErrorFamily = defineErrorFamily({
   toProblem: metadataProblem,
 });
 
-/** nats.js errors that mean "the store did not answer", not "the request was wrong". */
-const UNAVAILABLE_NAMES: ReadonlySet<string> = new Set(['TimeoutError', 'NoRespondersError', 'ClosedConnectionError', 'RequestError']);
+/**
+ * nats.js (@nats-io 3.x) errors that mean "the store did not answer", not "the request
+ * was wrong", by `name` (the classes live in nats-core, which this package does not
+ * import). `NoRespondersError` names itself `NoResponders`; a request wraps anything but
+ * a timeout in a `RequestError` whose `cause` is the error, so causes are followed too.
+ */
+const UNAVAILABLE_NAMES: ReadonlySet<string> = new Set([
+  'TimeoutError',
+  'NoRespondersError',
+  'NoResponders',
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+  'RequestError',
+]);
+const MAX_CAUSE_DEPTH = 5;
+
+/** Whether `error` (or an error it wraps) says the store did not answer. */
+export function isStoreUnavailable(error: unknown): error is Error {
+  let current: unknown = error;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH && current instanceof Error; depth++) {
+    if (UNAVAILABLE_NAMES.has(current.name)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/** 503 with `Retry-After`: the client did nothing wrong and may simply ask again. */
+export function storeUnavailableProblem(error: Error): ProblemError {
+  return new ProblemError({
+    slug: 'store.unavailable',
+    status: 503,
+    title: 'Store unavailable',
+    detail: '$: the node\'s store did not answer in time; retry shortly',
+    headers: { 'retry-after': '1' },
+    cause: error,
+  });
+}
 
 /**
  * The node's store (NATS) did not answer a read in time: 503 with `Retry-After`, not a
- * 500. The client did nothing wrong and may simply ask again.
+ * 500. The metadata routes map it themselves (`asProblem`); the family is for other
+ * routes of a server that reads the store.
  */
 export const storeUnavailableFamily: ErrorFamily = defineErrorFamily({
   name: 'dmf-store-unavailable',
-  match: (error: unknown): error is Error => error instanceof Error && UNAVAILABLE_NAMES.has(error.name),
-  toProblem: (error: Error) =>
-    new ProblemError({
-      slug: 'store.unavailable',
-      status: 503,
-      title: 'Store unavailable',
-      detail: '$: the node\'s store did not answer in time; retry shortly',
-      headers: { 'retry-after': '1' },
-      cause: error,
-    }),
+  match: isStoreUnavailable,
+  toProblem: storeUnavailableProblem,
 });

@@ -9,6 +9,10 @@
  * | `GET /creator/:did[?limit=&cursor=]` | the creator's manifests, in order of first publication |
  * | `GET /category/:tag[?limit=&cursor=]` | manifests under a category or tag, in order of joining it |
  *
+ * `GET /manifest/<id>` (current version) is served from the in-memory head view when
+ * one is given (./store/head-view.ts); `?seq=` and the index pages read KV. A store
+ * that does not answer in time is a 503 problem with `Retry-After` (./problems.ts).
+ *
  * Every answer carries the signed record, so a client verifies it itself. Nothing here
  * reads a cookie or logs who asked (libs/http holds that for every route).
  */
@@ -29,6 +33,7 @@ import {
   PublishAnswer,
   type PageQuery,
 } from './schemas.ts';
+import { JSON_CONTENT_TYPE, type HeadView } from './store/head-view.ts';
 import { decodeCursor, type IndexPage, type MetadataStore } from './store/metadata-store.ts';
 
 export const METADATA_ROUTES = Object.freeze({
@@ -41,6 +46,12 @@ export const METADATA_ROUTES = Object.freeze({
 export interface MetadataRoutesOptions {
   publisher: ManifestPublisher;
   store: MetadataStore;
+  /**
+   * Current heads in memory (./store/head-view.ts): `GET /manifest/<id>` without `?seq`
+   * is answered from it (the same bytes), a miss reads KV through it. Without it (or
+   * with a disabled one), every read goes to KV.
+   */
+  view?: HeadView;
   /** Largest `limit` of an index page. Default 100. */
   maxPageSize?: number;
 }
@@ -49,6 +60,10 @@ const TAG = 'metadata';
 
 function fieldProblem(kind: ProblemKind, path: string, reason: string): ProblemError {
   return new ProblemError({ ...kind, detail: `${path}: ${reason}`, errors: [{ path, reason }] });
+}
+
+function noManifest(): ProblemError {
+  return fieldProblem(PROBLEM_KINDS.notFound, 'params.id', 'no manifest with this id is known here');
 }
 
 function pageAnswer(page: IndexPage) {
@@ -71,6 +86,7 @@ function pageOf(query: PageQuery, maxPageSize: number): { cursor: number | undef
 
 export function registerMetadataRoutes(app: DmfHttpServer, options: MetadataRoutesOptions): void {
   const { publisher, store } = options;
+  const view = options.view?.enabled ? options.view : undefined;
   const maxPageSize = options.maxPageSize ?? 100;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) throw new RangeError(`maxPageSize: must be a positive integer, got ${maxPageSize}`);
   const PageQuery = pageQuery(maxPageSize);
@@ -114,16 +130,28 @@ export function registerMetadataRoutes(app: DmfHttpServer, options: MetadataRout
         response: { 200: ManifestAnswer },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
-      const head = await store.head(id);
-      if (!head) throw fieldProblem(PROBLEM_KINDS.notFound, 'params.id', 'no manifest with this id is known here');
-      const seq = request.query.seq ?? head.seq;
-      const base = { manifest_id: head.manifest_id, creator: head.creator, seq, seqs: head.seqs };
-      if (seq === head.seq) return { ...base, record_id: head.record_id, record: head.record };
-      const version = head.seqs.includes(seq) ? await store.version(id, seq) : undefined;
-      if (!version) throw fieldProblem(PROBLEM_KINDS.notFound, 'querystring.seq', `no accepted version ${seq} (accepted: ${head.seqs.join(', ')})`);
-      return { ...base, record_id: version.record_id, record: version.record };
+      try {
+        if (view && request.query.seq === undefined) {
+          // The answer's bytes as the serialiser below would make them, ready to send.
+          const bytes = view.get(id) ?? (await view.answer(id));
+          if (!bytes) throw noManifest();
+          // Bytes go out as they are (Fastify serialises objects only); the type provider
+          // knows only the schema's object type, hence the cast.
+          return reply.type(JSON_CONTENT_TYPE).send(bytes as unknown as ManifestAnswer);
+        }
+        const head = await store.head(id);
+        if (!head) throw noManifest();
+        const seq = request.query.seq ?? head.seq;
+        const base = { manifest_id: head.manifest_id, creator: head.creator, seq, seqs: head.seqs };
+        if (seq === head.seq) return { ...base, record_id: head.record_id, record: head.record };
+        const version = head.seqs.includes(seq) ? await store.version(id, seq) : undefined;
+        if (!version) throw fieldProblem(PROBLEM_KINDS.notFound, 'querystring.seq', `no accepted version ${seq} (accepted: ${head.seqs.join(', ')})`);
+        return { ...base, record_id: version.record_id, record: version.record };
+      } catch (error) {
+        throw asProblem(error);
+      }
     },
   );
 
@@ -140,7 +168,11 @@ export function registerMetadataRoutes(app: DmfHttpServer, options: MetadataRout
     },
     async (request) => {
       const { cursor, limit } = pageOf(request.query, maxPageSize);
-      return pageAnswer(await store.listCreator(request.params.did, cursor, limit));
+      try {
+        return pageAnswer(await store.listCreator(request.params.did, cursor, limit));
+      } catch (error) {
+        throw asProblem(error);
+      }
     },
   );
 
@@ -159,7 +191,11 @@ export function registerMetadataRoutes(app: DmfHttpServer, options: MetadataRout
       const label = normalizeLabel(request.params.tag);
       if (label === '') throw fieldProblem(PROBLEM_KINDS.validationFailed, 'params.tag', 'is blank after normalising');
       const { cursor, limit } = pageOf(request.query, maxPageSize);
-      return pageAnswer(await store.listLabel(label, cursor, limit));
+      try {
+        return pageAnswer(await store.listLabel(label, cursor, limit));
+      } catch (error) {
+        throw asProblem(error);
+      }
     },
   );
 }
