@@ -19,9 +19,7 @@
  * (the first seconds of reads are several times slower than the steady state measured).
  *
  * Options: --manifests N, --creators N (1000), --rounds N (3), --seconds S (10),
- * --warmup S (2), --prewarm S (15), --concurrency N (50), --log-level L (warn), --json; for analysis
- * only, --nats-no-async-traces (the node's NATS connection without nats.js's
- * per-request stack capture; `dmf up` does not set it).
+ * --warmup S (2), --prewarm S (15), --concurrency N (50), --log-level L (warn), --json.
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -46,7 +44,6 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     'log-level': { type: 'string', default: 'warn' },
     json: { type: 'boolean', default: false },
-    'nats-no-async-traces': { type: 'boolean', default: false },
   },
 });
 
@@ -68,8 +65,7 @@ const progress = (line: string) => process.stderr.write(`${line}\n`);
 const MB = 1024 * 1024;
 const perMillion = (value: number) => (value * 1_000_000) / N;
 const load0 = loadavg()[0] ?? 0;
-const variant = args['nats-no-async-traces'] ? ' (analysis variant: node connected with nats.js noAsyncTraces)' : '';
-progress(`bench:metadata: ${N.toLocaleString('en-US')} manifests, ${creators} creators; load average ${load0.toFixed(2)} at the start${variant}`);
+progress(`bench:metadata: ${N.toLocaleString('en-US')} manifests, ${creators} creators; load average ${load0.toFixed(2)} at the start`);
 
 const bus = await startBenchBus(N);
 const tls = await benchTls();
@@ -107,7 +103,6 @@ try {
     natsUrl: bus.server.url,
     operator: OPERATOR,
     projectUntil: lastSeq,
-    natsNoAsyncTraces: args['nats-no-async-traces'],
   });
   children.push(dmf);
   const projection = dmf.projection;
@@ -126,7 +121,6 @@ try {
     logLevel,
     natsUrl: bus.server.url,
     operator: OPERATOR,
-    natsNoAsyncTraces: args['nats-no-async-traces'],
   });
   children.push(reader);
   // The reading process's head view (metadata-server.ts answers `stats` with it as `view`).
@@ -264,7 +258,7 @@ try {
     const readGoal = readRatio >= 0.5 && dmfReads.p99 < 10 && dmfFailures === 0;
     const answers = (f: LatencyFigures, failed: number) => (failed === 0 ? 'all 200' : `${failed} of ${f.requests + f.errors} NOT 200: ${JSON.stringify(f.statuses)}, ${f.errors} errors`);
     const lines = [
-      `machine: ${cpus().length} × ${cpu}, Node ${process.version}, load average ${load0.toFixed(2)} at the start, ${load1.toFixed(2)} at the end${variant}`,
+      `machine: ${cpus().length} × ${cpu}, Node ${process.version}, load average ${load0.toFixed(2)} at the start, ${load1.toFixed(2)} at the end`,
       `${N.toLocaleString('en-US')} content manifests (${Math.round(documentBytes / N)} bytes each, ${creators} creators); reads: ${concurrency} clients, TLS 1.3, ${prewarm} s of uncounted reads per server first, then ${rounds} rounds of ${warmup} s warm-up + ${seconds} s per server, alternating; rates are medians of the rounds, the ratio the median of per-round ratios, percentiles exact over every request of the rounds`,
       '',
       '| measure | DMF | baseline (same run) | ratio | goal |',

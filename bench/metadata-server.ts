@@ -60,11 +60,6 @@ export interface StartMessage {
   projectUntil?: number;
   /** bare: the answer of its one route. */
   body?: unknown;
-  /**
-   * dmf, analysis only: connect with nats.js `noAsyncTraces` (no Error object, with its
-   * stack, made for every request). `dmf up` does not set it; the figures do not either.
-   */
-  natsNoAsyncTraces?: boolean;
 }
 
 export interface MemoryFigures {
@@ -135,7 +130,7 @@ async function start(m: StartMessage): Promise<Running> {
     name: 'dmf bench metadata node',
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
-    ...(m.natsNoAsyncTraces ? { noAsyncTraces: true } : {}),
+    noAsyncTraces: true,
   });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc, { timeout: 2_000 });

@@ -44,7 +44,7 @@ export function sizesFor(manifests: number) {
 
 export async function startBenchBus(manifests: number): Promise<BenchBus> {
   const server = await startNatsServer({ name: 'bench-metadata', domain: OPERATOR });
-  const nc = await connect({ servers: server.url, name: 'dmf bench load' });
+  const nc = await connect({ servers: server.url, name: 'dmf bench load', noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
   const { streamBytes, bucketBytes } = sizesFor(manifests);
   await applyDefinitions(jsm, [

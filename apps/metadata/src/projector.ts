@@ -21,8 +21,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { ProtocolError, verifyBytes, type CategorySnapshot, type ContentManifest } from '@dmf/protocol';
-import { checkEnvelope, checkVerifiedEnvelope, sourceOperatorOf } from '@dmf/bus';
+import { createVerifyPool, type CategorySnapshot, type ContentManifest, type VerifyPool } from '@dmf/protocol';
+import { checkEnvelope, checkVerifiedEnvelope, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { decide, type Decision, type Effects } from './domain/decide.ts';
 import { DATA_PREFIXES, KEYS } from './domain/keys.ts';
@@ -62,6 +62,13 @@ export interface MetadataProjectorOptions {
   holder?: string;
   /** A lease already taken (a rebuild takes it before it purges). Default: the projector takes one. */
   lease?: ProjectionLease;
+  /**
+   * Threads that verify records (createVerifyPool); 0 verifies on this thread. Default:
+   * a core but one, at most 4. Ignored when `verifier` is given.
+   */
+  verifyThreads?: number;
+  /** A verification pool to share (its owner closes it). Default: the projector makes one and closes it. */
+  verifier?: VerifyPool;
   /** Called when the projector cannot go on (lost its lease, or a write kept failing). */
   onFatal?: (error: Error) => void;
   logger?: Logger;
@@ -110,6 +117,10 @@ export interface MetadataProjector {
 interface Pending {
   m: JsMsg;
   recordId: string | undefined;
+  /** Failed a transport or protocol check (counted once its batch is written). */
+  invalid?: { origin: string; reason: string };
+  /** Another kind of record: not this projection's business. */
+  ignored?: boolean;
   outcome?: RecordOutcome;
   record?: { id: string; document: ContentManifest };
   snapshot?: { id: string; document: CategorySnapshot };
@@ -126,6 +137,8 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   const store = o.store;
   const kv: KV = store.kv;
   const state = new CachedState(store);
+  /** Made by start() (threads are not started for a projector that never runs). */
+  let verifier: VerifyPool | undefined;
   const listeners = new Set<(recordId: string, outcome: RecordOutcome) => void>();
   const waiters: { seq: number; resolve: () => void }[] = [];
   const counts = { accepted: 0, duplicates: 0, snapshots: 0, ignored: 0, batches: 0, rewrites: 0 };
@@ -158,39 +171,42 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   }
 
   function invalid(p: Pending, origin: string, reason: string, detail?: unknown): void {
-    invalidByReason[reason] = (invalidByReason[reason] ?? 0) + 1;
-    invalidByOrigin[origin] = (invalidByOrigin[origin] ?? 0) + 1;
+    p.invalid = { origin, reason };
     p.outcome = { outcome: 'invalid', reason };
     log.warn({ origin, reason, seq: p.m.seq, err: detail }, 'invalid record skipped, not projected');
   }
 
-  /** Transport and protocol checks (CPU only). */
-  function examine(m: JsMsg): Pending {
-    const msgId = m.headers?.get('Nats-Msg-Id');
-    const parsed = msgId ? parseRecordMsgId(msgId) : undefined;
-    const envelope = { subject: m.subject, sourceOperator: sourceOperatorOf(m), recordId: parsed?.id, msgIdOperator: parsed?.operator };
-    const p: Pending = { m, recordId: parsed?.id };
-    const checked = checkEnvelope(envelope);
-    if (!checked.ok) {
-      invalid(p, checked.origin, checked.reason);
-      return p;
+  /**
+   * Transport and protocol checks of a batch: the envelope here, the records themselves
+   * (signature, schema, freshness: most of the projector's CPU) on the verification
+   * threads, so that they overlap the writes of the batch before.
+   */
+  async function examine(batch: JsMsg[]): Promise<Pending[]> {
+    const pending: Pending[] = [];
+    const toVerify: { p: Pending; envelope: RecordEnvelope; origin: string; kind: string }[] = [];
+    for (const m of batch) {
+      const msgId = m.headers?.get('Nats-Msg-Id');
+      const parsed = msgId ? parseRecordMsgId(msgId) : undefined;
+      const envelope = { subject: m.subject, sourceOperator: sourceOperatorOf(m), recordId: parsed?.id, msgIdOperator: parsed?.operator };
+      const p: Pending = { m, recordId: parsed?.id };
+      pending.push(p);
+      const checked = checkEnvelope(envelope);
+      if (!checked.ok) invalid(p, checked.origin, checked.reason);
+      else if (checked.kind !== CONTENT_MANIFEST && checked.kind !== CATEGORY_SNAPSHOT) p.ignored = true;
+      else toVerify.push({ p, envelope, origin: checked.origin, kind: checked.kind });
     }
-    if (checked.kind !== CONTENT_MANIFEST && checked.kind !== CATEGORY_SNAPSHOT) {
-      counts.ignored++;
-      return p;
-    }
-    try {
-      // As of the time FEDERATED stored it, so a replay decides as the live run did.
-      const verified = verifyBytes(m.data, { now: new Date(Math.floor(m.info.timestampNanos / 1e6)) });
-      const broken = checkVerifiedEnvelope(envelope, checked.origin, checked.kind, verified);
-      if (broken) invalid(p, checked.origin, broken);
+    // As of the time FEDERATED stored each record, so a replay decides as the live run did.
+    const verdicts = await (verifier as VerifyPool).verify(toVerify.map(({ p }) => ({ bytes: p.m.data, now: new Date(Math.floor(p.m.info.timestampNanos / 1e6)) })));
+    verdicts.forEach((verdict, i) => {
+      const { p, envelope, origin, kind } = toVerify[i] as (typeof toVerify)[number];
+      if (!verdict.ok) return invalid(p, origin, verdict.code, verdict.message);
+      const verified = verdict.record;
+      const broken = checkVerifiedEnvelope(envelope, origin, kind, verified);
+      if (broken) invalid(p, origin, broken);
       else if (verified.kind === 'category_snapshot') p.snapshot = { id: verified.id, document: verified.document };
       else p.record = { id: verified.id, document: verified.document as ContentManifest };
-    } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      invalid(p, checked.origin, error.code, error);
-    }
-    return p;
+    });
+    return pending;
   }
 
   /** Writes of one accepted record, but its head (written after every batch's effects). */
@@ -227,8 +243,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     }
   }
 
-  async function applyBatch(batch: JsMsg[]): Promise<void> {
-    const pending = batch.map(examine);
+  async function applyBatch(batch: JsMsg[], pending: Pending[]): Promise<void> {
     const records = pending.flatMap((p) => (p.record ? [p.record.document] : []));
     await state.prefetch(
       records.map((r) => r.manifest_id),
@@ -271,6 +286,13 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     }
     counts.snapshots += snapshots.length;
     counts.batches++;
+    for (const p of pending) {
+      if (p.ignored) counts.ignored++;
+      if (p.invalid) {
+        invalidByReason[p.invalid.reason] = (invalidByReason[p.invalid.reason] ?? 0) + 1;
+        invalidByOrigin[p.invalid.origin] = (invalidByOrigin[p.invalid.origin] ?? 0) + 1;
+      }
+    }
     for (const p of pending) {
       if (p.recordId && p.outcome) for (const listener of listeners) listener(p.recordId, p.outcome);
     }
@@ -348,7 +370,15 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     if (decodeEntry(await kv.get(KEYS.rebuild)) !== undefined) rebuildRequested = true;
   }
 
-  /** One pass: an ordered consumer from `_pos + 1`, batches until stopped or failed. */
+  /**
+   * One pass: an ordered consumer from `_pos + 1`, batches until stopped or failed.
+   *
+   * A batch is what has arrived when the previous one is done, up to `batchSize` (group
+   * commit): under live load, records that came in while a batch was being written go
+   * together in the next one, instead of each paying a whole batch of round trips. Two
+   * batches are in the pipeline at a time: one verified on the threads while the one
+   * before it is decided and written, always in log order.
+   */
   async function runOnce(): Promise<'stopped' | 'reached'> {
     await readPosition();
     if (o.stopAt !== undefined && position >= o.stopAt) return 'reached';
@@ -356,26 +386,62 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       deliver_policy: 'by_start_sequence',
       opt_start_seq: position + 1,
     });
-    const messages = await consumer.consume({ max_messages: batchSize * 2 });
+    // Messages go into our own queue as they arrive, so that we know what is waiting
+    // (the iterator's own count is off by one after a status message).
+    const inbox: JsMsg[] = [];
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const messages = await consumer.consume({
+      max_messages: batchSize * 2,
+      callback: (m) => {
+        inbox.push(m);
+        notify();
+      },
+    });
+    let ended = false;
+    let consumerError: Error | undefined;
+    void messages.closed().then((result) => {
+      if (result instanceof Error) consumerError = result;
+      ended = true;
+      notify();
+    });
     stopConsumer = () => void messages.stop();
     // close() (or a rebuild request) may have come while the consumer was being created, with nothing to stop yet.
     if (stopping || rebuildRequested) messages.stop();
-    let batch: JsMsg[] = [];
+    let applying: Promise<void> | undefined;
     try {
-      for await (const m of messages) {
-        if (o.stopAt !== undefined && m.seq > o.stopAt) break;
-        batch.push(m);
-        const reachedStop = o.stopAt !== undefined && m.seq >= o.stopAt;
-        if (batch.length >= batchSize || m.info.pending === 0 || reachedStop) {
-          const full = batch;
-          batch = [];
-          await serialized(() => applyBatch(full));
-          if (reachedStop) return 'reached';
+      while (!stopping) {
+        if (inbox.length === 0) {
+          if (ended) break;
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
         }
-        if (stopping) break;
+        let take = Math.min(inbox.length, batchSize);
+        if (o.stopAt !== undefined) {
+          const beyond = inbox.findIndex((m) => m.seq > (o.stopAt as number));
+          if (beyond === 0) break;
+          if (beyond > 0) take = Math.min(take, beyond);
+        }
+        const full = inbox.splice(0, take);
+        const reachedStop = o.stopAt !== undefined && (full.at(-1) as JsMsg).seq >= o.stopAt;
+        const examined = examine(full);
+        examined.catch(() => undefined); // awaited below; a failure before then must not go unhandled
+        if (applying) await applying;
+        applying = serialized(async () => applyBatch(full, await examined));
+        if (reachedStop) {
+          await applying;
+          return 'reached';
+        }
       }
+      if (applying) await applying;
+      if (consumerError && !stopping) throw consumerError;
     } finally {
       stopConsumer = undefined;
+      await applying?.catch(() => undefined);
       await messages.close().catch(() => undefined);
     }
     return 'stopped';
@@ -407,16 +473,27 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     async start() {
       if (started) return;
       started = true;
-      lease =
-        o.lease ??
-        (await ProjectionLease.acquire(kv, store.bucket, o.holder ?? 'metadata projector', (error) => {
-        log.error({ err: error.message }, 'metadata projector stops');
+      verifier = o.verifier ?? createVerifyPool({ threads: o.verifyThreads });
+      try {
+        lease =
+          o.lease ??
+          (await ProjectionLease.acquire(kv, store.bucket, o.holder ?? 'metadata projector', (error) => {
+            log.error({ err: error.message }, 'metadata projector stops');
+            stopping = true;
+            stopConsumer?.();
+            o.onFatal?.(error);
+          }));
+        await readPosition();
+        await watchRebuildRequests();
+      } catch (error) {
+        // Nothing runs: close() must not wait for a loop that never started.
         stopping = true;
-        stopConsumer?.();
-        o.onFatal?.(error);
-      }));
-      await readPosition();
-      await watchRebuildRequests();
+        stopWatch?.();
+        resolveDone();
+        if (!o.lease) await lease?.release().catch(() => undefined);
+        if (!o.verifier) await verifier.close();
+        throw error;
+      }
       void loop().then(
         () => {
           for (const w of waiters.splice(0)) w.resolve();
@@ -437,6 +514,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
         stopConsumer?.();
         await done.catch(() => undefined);
         await lease?.release();
+        if (!o.verifier) await verifier?.close();
       })();
       return closed;
     },

@@ -51,3 +51,7 @@ export type {
 } from './schemas/kinds.ts';
 export { compareCategoryNames } from './category-order.ts';
 export { PROTOCOL_FORMATS, REGION_PATTERN, formatTimestamp, isTimestamp, isHttpsUrl } from './formats.ts';
+export { createVerifyPool, defaultVerifyThreads } from './verify-pool.ts';
+export type { VerifyPool, VerifyPoolOptions } from './verify-pool.ts';
+export { packRecords, verifyPacked } from './verify-many.ts';
+export type { PackedRecords, RecordToVerify, VerifyVerdict } from './verify-many.ts';

@@ -1,0 +1,52 @@
+/**
+ * The metadata projector alone, quickly (for working on it; `npm run bench` has the
+ * recorded figure): N manifests signed and published to ORIGIN, then R rounds of a fresh
+ * projector over FEDERATED on an empty bucket, each next to a round of full verification
+ * of the same run, as a ratio.
+ *
+ *   npx tsx bench/metadata-projector.ts [--manifests 20000] [--creators 1000] [--rounds 3]
+ */
+import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
+import { publishRecords, type RecordToPublish } from '@dmf/bus';
+import { projectAlone } from './metadata-ingest.ts';
+import { federatedHolds, OPERATOR, recreateBucket, startBenchBus } from './metadata-setup.ts';
+import { signAll } from './metadata-sign.ts';
+import { benchSignVerify } from './sign-verify.ts';
+import { formatRate, median } from './measure.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    manifests: { type: 'string', default: '20000' },
+    creators: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const N = Number(args.manifests);
+const rounds = Number(args.rounds);
+
+const load = loadavg()[0] ?? 0;
+const manifests = await signAll({ count: N, creators: Number(args.creators) });
+const bus = await startBenchBus(N);
+try {
+  const records = manifests.map((m): RecordToPublish => ({ operator: OPERATOR, kind: 'content_manifest', id: m.id, bytes: m.bytes }));
+  await publishRecords(bus.js, records, { window: 1_000 });
+  const lastSeq = await federatedHolds(bus, N);
+  const projector: number[] = [];
+  const verify: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    await recreateBucket(bus, N);
+    const run = await projectAlone(bus, lastSeq);
+    if (run.accepted !== N) throw new Error(`projector accepted ${run.accepted} of ${N}`);
+    projector.push(run.perSecond);
+    verify.push(benchSignVerify({ rounds: 1, secondsPerRound: 1.5 }).fullVerify);
+    process.stdout.write(`round ${round + 1}: projector ${formatRate(run.perSecond)} (${run.batches} batches), full verification ${formatRate(verify.at(-1) as number)}\n`);
+  }
+  const ratio = median(projector.map((p, i) => p / (verify[i] as number)));
+  process.stdout.write(
+    `${N.toLocaleString('en-US')} manifests, load average ${load.toFixed(2)} at the start, ${loadavg()[0]?.toFixed(2)} at the end\n` +
+      `projector alone ${formatRate(median(projector))}, full verification ${formatRate(median(verify))}, ratio ${ratio.toFixed(2)} (goal >= 0.50)\n`,
+  );
+} finally {
+  await bus.close();
+}

@@ -1,0 +1,8 @@
+// A verification thread of verify-pool.ts. DMF runs its TypeScript through tsx, whose
+// loader worker threads do not inherit, so this plain module registers it first.
+import { register } from 'tsx/esm/api';
+
+register();
+const { verifyPacked } = await import('./verify-many.ts');
+
+export default verifyPacked;

@@ -1,0 +1,58 @@
+/**
+ * Record verification on worker threads (piscina), for readers of the log that must
+ * re-check every record, such as projectors: Ed25519 and the rules around it are most of
+ * their CPU time, and on a thread of its own the verification of one batch overlaps the
+ * I/O of the previous one. Why piscina rather than our own pool: docs/decisions.md.
+ *
+ * With `threads: 0` it verifies inline, on the caller's thread, with the same code.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { packRecords, verifyPacked, type RecordToVerify, type VerifyVerdict } from './verify-many.ts';
+
+export interface VerifyPoolOptions {
+  /** Worker threads; 0 verifies inline. Default: `defaultVerifyThreads()`. */
+  threads?: number;
+}
+
+export interface VerifyPool {
+  readonly threads: number;
+  /** A verdict per record, in order. */
+  verify(records: readonly RecordToVerify[]): Promise<VerifyVerdict[]>;
+  /** Stops the threads (work under way fails). Safe twice. */
+  close(): Promise<void>;
+}
+
+/** One thread per core but one (the caller's thread has its own work), at most 4; none on one core. */
+export function defaultVerifyThreads(): number {
+  return Math.max(0, Math.min(4, availableParallelism() - 1));
+}
+
+const WORKER = new URL('./verify-pool-worker.mjs', import.meta.url).href;
+
+export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
+  const threads = options.threads ?? defaultVerifyThreads();
+  if (!Number.isSafeInteger(threads) || threads < 0) throw new RangeError(`threads: must be a whole number >= 0, got ${threads}`);
+  if (threads === 0) {
+    return {
+      threads,
+      verify: async (records) => verifyPacked(packRecords(records)),
+      close: async () => undefined,
+    };
+  }
+  const pool = new Piscina({ filename: WORKER, minThreads: threads, maxThreads: threads, idleTimeout: Number.POSITIVE_INFINITY });
+  let closed: Promise<void> | undefined;
+  return {
+    threads,
+    async verify(records) {
+      if (closed) throw new Error('the verification pool is closed');
+      if (records.length === 0) return [];
+      const packed = packRecords(records);
+      return (await pool.run(packed, { transferList: [packed.bytes.buffer as ArrayBuffer] })) as VerifyVerdict[];
+    },
+    close() {
+      closed ??= pool.destroy();
+      return closed;
+    },
+  };
+}

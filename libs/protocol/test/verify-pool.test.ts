@@ -1,0 +1,61 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createVerifyPool, defaultVerifyThreads, signDocument, verifyBytes, type RecordToVerify } from '../src/mod.ts';
+import { contentManifest, keys, NOW } from './fixtures.ts';
+
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+/** A mix: valid, tampered after signing, not JSON, issued after the `now` it is judged at. */
+function records(): RecordToVerify[] {
+  const signed = signDocument(contentManifest(), keys.creator, { now: NOW });
+  const tampered = { ...signed, title: 'Another title' };
+  const later = new Date(NOW.getTime() - 3_600_000);
+  return [
+    { bytes: encode(signed), now: NOW },
+    { bytes: encode(tampered), now: NOW },
+    { bytes: new TextEncoder().encode('{"kind": "content_manifest",'), now: NOW },
+    { bytes: encode(signed), now: later },
+    { bytes: encode(signDocument({ ...contentManifest(), title: 'Second' }, keys.creator, { now: NOW })), now: NOW },
+  ];
+}
+
+describe('createVerifyPool', () => {
+  const pool = createVerifyPool({ threads: 1 });
+  const inline = createVerifyPool({ threads: 0 });
+  afterAll(async () => {
+    await pool.close();
+    await inline.close();
+  });
+
+  it('gives on a worker thread the verdicts verifyBytes gives inline, in order', async () => {
+    const input = records();
+    const verdicts = await pool.verify(input);
+    expect(verdicts).toHaveLength(input.length);
+    expect(verdicts[0]).toEqual({ ok: true, record: verifyBytes(input[0]?.bytes as Uint8Array, { now: NOW }) });
+    expect(verdicts[1]).toMatchObject({ ok: false, code: 'signature.invalid' });
+    expect(verdicts[2]).toMatchObject({ ok: false });
+    expect(verdicts[3]).toMatchObject({ ok: false, code: 'issued_at.future' });
+    expect(verdicts[4]).toMatchObject({ ok: true, record: { kind: 'content_manifest', document: { title: 'Second' } } });
+    expect(await inline.verify(input)).toEqual(verdicts);
+  });
+
+  it('leaves the caller\'s buffers usable (the packed copy is what moves to the thread)', async () => {
+    const input = records();
+    const before = input.map((r) => Buffer.from(r.bytes).toString('hex'));
+    await pool.verify(input);
+    expect(input.map((r) => Buffer.from(r.bytes).toString('hex'))).toEqual(before);
+  });
+
+  it('answers an empty batch, and refuses a thread count that is not a whole number', async () => {
+    expect(await pool.verify([])).toEqual([]);
+    expect(() => createVerifyPool({ threads: -1 })).toThrow(/threads: must be a whole number/);
+    expect(() => createVerifyPool({ threads: 1.5 })).toThrow(/threads/);
+    expect(defaultVerifyThreads()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('verifies after close() no more', async () => {
+    const short = createVerifyPool({ threads: 1 });
+    await short.close();
+    await short.close();
+    await expect(short.verify(records())).rejects.toThrow(/pool is closed/);
+  });
+});
