@@ -25,7 +25,7 @@ import { createVerifyPool, type CategorySnapshot, type ContentManifest, type Ver
 import { checkEnvelope, checkVerifiedEnvelope, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { decide, type Decision, type Effects } from './domain/decide.ts';
-import { DATA_PREFIXES, KEYS } from './domain/keys.ts';
+import { DATA_PREFIXES, KEYS, STATE_PREFIXES } from './domain/keys.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
 import { BatchWrites } from './store/batch-writes.ts';
 import { CachedState } from './store/cached-state.ts';
@@ -56,6 +56,8 @@ export interface MetadataProjectorOptions {
   limits?: Partial<MetadataLimits>;
   /** Records per batch. Default 256. */
   batchSize?: number;
+  /** Heads, claims and counts the projector keeps in memory (each; least recently used go). Default 50,000. */
+  cacheEntries?: number;
   /** Stop after applying this stream sequence (rebuild and verify replay up to a point). */
   stopAt?: number;
   /** Who holds the lease, for the message another process prints. Default `metadata projector`. */
@@ -95,6 +97,8 @@ export interface MetadataProjectorStats {
   /** Records of other kinds (not this projection's business). */
   ignored: number;
   batches: number;
+  /** Reads saved because the key was known to be absent (a replay on an empty bucket). */
+  skippedReads: number;
   /** Batches written fast whose proof failed (something else wrote in between), so written again acknowledged. */
   rewrites: number;
 }
@@ -136,7 +140,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   const log = (o.logger ?? pino({ level: 'info' })).child({ sub: 'metadata-projector', operator: o.operator });
   const store = o.store;
   const kv: KV = store.kv;
-  const state = new CachedState(store);
+  const state = new CachedState(store, o.cacheEntries);
   /** Made by start() (threads are not started for a projector that never runs). */
   let verifier: VerifyPool | undefined;
   const listeners = new Set<(recordId: string, outcome: RecordOutcome) => void>();
@@ -349,6 +353,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     log.info('rebuilding the metadata projection from sequence 1');
     await purgeProjection(await o.js.jetstreamManager(), store.bucket);
     state.reset();
+    state.markComplete();
     position = 0;
     const entry = await kv.get(KEYS.position);
     positionRevision = await kv.update(KEYS.position, encodeJson({ seq: 0 }), entry?.revision ?? 0);
@@ -382,6 +387,8 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   async function runOnce(): Promise<'stopped' | 'reached'> {
     await readPosition();
     if (o.stopAt !== undefined && position >= o.stopAt) return 'reached';
+    // From the start of the log on a bucket with no state in it, misses need no reads (cached-state.ts).
+    if (position === 0 && !state.complete && !(await store.holdsAnyKey(STATE_PREFIXES))) state.markComplete();
     const consumer = await o.js.consumers.get(federatedStreamName(o.operator), {
       deliver_policy: 'by_start_sequence',
       opt_start_seq: position + 1,
@@ -518,7 +525,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       })();
       return closed;
     },
-    stats: () => ({ position, ...counts, refused: { ...refused }, invalidByReason: { ...invalidByReason }, invalidByOrigin: { ...invalidByOrigin } }),
+    stats: () => ({ position, ...counts, skippedReads: state.skippedReads, refused: { ...refused }, invalidByReason: { ...invalidByReason }, invalidByOrigin: { ...invalidByOrigin } }),
     reached(seq) {
       if (position >= seq || stopping) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ seq, resolve }));

@@ -55,6 +55,9 @@ export const KEYS = {
 /** Key prefixes of the projection's content (everything a rebuild drops). */
 export const DATA_PREFIXES = ['man', 'ver', 'fp', 'cnt', 'cre', 'idx', 'snap'] as const;
 
+/** Prefixes of the keys the projector's decisions read (cached-state.ts). */
+export const STATE_PREFIXES = ['man', 'ver', 'fp', 'cnt'] as const;
+
 /** Keys that say how far the projection got and who writes it, not what it holds: left out of digests. */
 export function isBookkeepingKey(key: string): boolean {
   return key.startsWith('_');

@@ -87,6 +87,15 @@ export class MetadataStore {
     return decodeEntry<number>(await this.kv.get(KEYS.creatorCount(creator))) ?? 0;
   }
 
+  /** Whether any key (a delete marker too) exists under one of these prefixes. */
+  async holdsAnyKey(prefixes: readonly string[]): Promise<boolean> {
+    for (const prefix of prefixes) {
+      const message = await this.#jsm.direct.getMessage(this.#stream, { seq: 1, next_by_subj: `$KV.${this.#bucket}.${prefix}.>` });
+      if (message) return true;
+    }
+    return false;
+  }
+
   async position(): Promise<ProjectionPosition> {
     return decodeEntry<ProjectionPosition>(await this.kv.get(KEYS.position)) ?? { seq: 0 };
   }
