@@ -9,7 +9,9 @@
  *    means "projected": the publisher waits for the projector's outcome.
  * 2. The projector alone: a fresh projector (this process) on an empty metadata bucket
  *    applies the FEDERATED stream the first part filled, timed until `reached(last)`.
- *    Each round empties the bucket again; rates are medians over the rounds.
+ *    Each round empties the bucket again, and is followed by a round of full
+ *    verification on one core (its baseline); rates are medians over the rounds, the
+ *    ratio the median of the per-round ratios.
  */
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -19,6 +21,7 @@ import { openPool, postAll, type LatencyFigures } from './metadata-load.ts';
 import { benchTls, BENCH_RATE_LIMIT, federatedHolds, OPERATOR, recreateBucket, startBenchBus, type BenchBus } from './metadata-setup.ts';
 import { signAll } from './metadata-sign.ts';
 import { median } from './measure.ts';
+import { benchSignVerify } from './sign-verify.ts';
 
 export interface IngestOptions {
   manifests: number;
@@ -45,6 +48,10 @@ export interface IngestResult {
   /** Projector alone: median manifests per second, and each round's. */
   projector: number;
   projectorRounds: number[];
+  /** Full verification on one core, measured right after each projector round (its baseline), median. */
+  projectorBaseline: number;
+  /** Median of each round's projector / full-verification ratio. */
+  projectorRatio: number;
   projectorBatches: number;
   signSeconds: number;
 }
@@ -69,6 +76,24 @@ export async function projectAlone(bus: BenchBus, lastSeq: number): Promise<Proj
   await projector.close();
   if (stats.position < lastSeq) throw new Error(`projector stopped at ${stats.position} of ${lastSeq}`);
   return { seconds, perSecond: lastSeq / seconds, accepted: stats.accepted, batches: stats.batches };
+}
+
+/**
+ * Rounds of a fresh projector over FEDERATED (up to `lastSeq`, `manifests` records) on an
+ * emptied bucket, each followed by a round of full verification on one core, its
+ * baseline: right after it, so that the machine's drift between phases cancels.
+ */
+export async function measureProjector(bus: BenchBus, lastSeq: number, manifests: number, count: number): Promise<{ rounds: ProjectorRun[]; baselines: number[] }> {
+  const rounds: ProjectorRun[] = [];
+  const baselines: number[] = [];
+  for (let round = 0; round < count; round++) {
+    await recreateBucket(bus, manifests);
+    const run = await projectAlone(bus, lastSeq);
+    if (run.accepted !== manifests) throw new Error(`projector accepted ${run.accepted} of ${manifests}`);
+    rounds.push(run);
+    baselines.push(benchSignVerify({ rounds: 1, secondsPerRound: 1.5 }).fullVerify);
+  }
+  return { rounds, baselines };
 }
 
 export async function benchMetadataIngest(options: IngestOptions): Promise<IngestResult> {
@@ -122,13 +147,7 @@ export async function benchMetadataIngest(options: IngestOptions): Promise<Inges
 
     // The projector alone, over what the HTTP run put into FEDERATED.
     const lastSeq = await federatedHolds(bus, options.manifests);
-    const rounds: ProjectorRun[] = [];
-    for (let round = 0; round < options.projectorRounds; round++) {
-      await recreateBucket(bus, options.manifests);
-      const run = await projectAlone(bus, lastSeq);
-      if (run.accepted !== options.manifests) throw new Error(`projector accepted ${run.accepted} of ${options.manifests}`);
-      rounds.push(run);
-    }
+    const { rounds, baselines } = await measureProjector(bus, lastSeq, options.manifests, options.projectorRounds);
     return {
       manifests: options.manifests,
       creators: options.creators,
@@ -140,6 +159,8 @@ export async function benchMetadataIngest(options: IngestOptions): Promise<Inges
       httpBatches,
       projector: median(rounds.map((r) => r.perSecond)),
       projectorRounds: rounds.map((r) => r.perSecond),
+      projectorBaseline: median(baselines),
+      projectorRatio: median(rounds.map((r, i) => r.perSecond / (baselines[i] as number))),
       projectorBatches: median(rounds.map((r) => r.batches)),
       signSeconds,
     };

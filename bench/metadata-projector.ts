@@ -9,10 +9,9 @@
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { publishRecords, type RecordToPublish } from '@dmf/bus';
-import { projectAlone } from './metadata-ingest.ts';
-import { federatedHolds, OPERATOR, recreateBucket, startBenchBus } from './metadata-setup.ts';
+import { measureProjector } from './metadata-ingest.ts';
+import { federatedHolds, OPERATOR, startBenchBus } from './metadata-setup.ts';
 import { signAll } from './metadata-sign.ts';
-import { benchSignVerify } from './sign-verify.ts';
 import { formatRate, median } from './measure.ts';
 
 const { values: args } = parseArgs({
@@ -32,16 +31,9 @@ try {
   const records = manifests.map((m): RecordToPublish => ({ operator: OPERATOR, kind: 'content_manifest', id: m.id, bytes: m.bytes }));
   await publishRecords(bus.js, records, { window: 1_000 });
   const lastSeq = await federatedHolds(bus, N);
-  const projector: number[] = [];
-  const verify: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    await recreateBucket(bus, N);
-    const run = await projectAlone(bus, lastSeq);
-    if (run.accepted !== N) throw new Error(`projector accepted ${run.accepted} of ${N}`);
-    projector.push(run.perSecond);
-    verify.push(benchSignVerify({ rounds: 1, secondsPerRound: 1.5 }).fullVerify);
-    process.stdout.write(`round ${round + 1}: projector ${formatRate(run.perSecond)} (${run.batches} batches), full verification ${formatRate(verify.at(-1) as number)}\n`);
-  }
+  const { rounds: runs, baselines: verify } = await measureProjector(bus, lastSeq, N, rounds);
+  const projector = runs.map((r) => r.perSecond);
+  runs.forEach((run, i) => process.stdout.write(`round ${i + 1}: projector ${formatRate(run.perSecond)} (${run.batches} batches), full verification ${formatRate(verify[i] as number)}\n`));
   const ratio = median(projector.map((p, i) => p / (verify[i] as number)));
   process.stdout.write(
     `${N.toLocaleString('en-US')} manifests, load average ${load.toFixed(2)} at the start, ${loadavg()[0]?.toFixed(2)} at the end\n` +

@@ -24,7 +24,11 @@ import { pino } from 'pino';
 import { createVerifyPool, type CategorySnapshot, type ContentManifest, type VerifyPool } from '@dmf/protocol';
 import { checkEnvelope, checkVerifiedEnvelope, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
-import { decide, type Decision, type Effects } from './domain/decide.ts';
+import { decide, type ContentRecord, type Decision, type Effects } from './domain/decide.ts';
+import type { Prechecked } from './domain/prechecks.ts';
+
+/** The record-only metadata rules, run on the verification threads (domain/prechecks.ts). */
+const PRECHECKS = new URL('./domain/prechecks.ts', import.meta.url);
 import { DATA_PREFIXES, KEYS, STATE_PREFIXES } from './domain/keys.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
 import { BatchWrites } from './store/batch-writes.ts';
@@ -69,7 +73,11 @@ export interface MetadataProjectorOptions {
    * a core but one, at most 4. Ignored when `verifier` is given.
    */
   verifyThreads?: number;
-  /** A verification pool to share (its owner closes it). Default: the projector makes one and closes it. */
+  /**
+   * A verification pool to share (its owner closes it). Without a `check`, decide() runs
+   * the record-only rules on this thread. Default: the projector makes one, with the
+   * rules of domain/prechecks.ts as its check, and closes it.
+   */
   verifier?: VerifyPool;
   /** Called when the projector cannot go on (lost its lease, or a write kept failing). */
   onFatal?: (error: Error) => void;
@@ -126,7 +134,7 @@ interface Pending {
   /** Another kind of record: not this projection's business. */
   ignored?: boolean;
   outcome?: RecordOutcome;
-  record?: { id: string; document: ContentManifest };
+  record?: ContentRecord;
   snapshot?: { id: string; document: CategorySnapshot };
 }
 
@@ -208,7 +216,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       const broken = checkVerifiedEnvelope(envelope, origin, kind, verified);
       if (broken) invalid(p, origin, broken);
       else if (verified.kind === 'category_snapshot') p.snapshot = { id: verified.id, document: verified.document };
-      else p.record = { id: verified.id, document: verified.document as ContentManifest };
+      else p.record = { id: verified.id, document: verified.document as ContentManifest, prechecked: verdict.checked as Prechecked | undefined };
     });
     return pending;
   }
@@ -480,7 +488,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     async start() {
       if (started) return;
       started = true;
-      verifier = o.verifier ?? createVerifyPool({ threads: o.verifyThreads });
+      verifier = o.verifier ?? createVerifyPool({ threads: o.verifyThreads, check: PRECHECKS });
       try {
         lease =
           o.lease ??

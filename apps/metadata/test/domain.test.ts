@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { generateSigningKey } from '@dmf/protocol';
-import { decide, type FingerprintClaim, type ManifestHead, type StateView } from '../src/domain/decide.ts';
+import { decide, type ContentRecord, type FingerprintClaim, type ManifestHead, type StateView } from '../src/domain/decide.ts';
 import { checkContentConsistency, cidOfBytes, EMPTY_CONTENT_CID, MAX_CHUNK_BYTES } from '../src/domain/content-consistency.ts';
 import { CreatorRate } from '../src/domain/creator-rate.ts';
 import { labelsOf, normalizeLabel } from '../src/domain/labels.ts';
 import { MetadataRefusal } from '../src/domain/refusal.ts';
 import { checkMetadataText, DEFAULT_METADATA_LIMITS } from '../src/domain/spam.ts';
+import precheckRecord, { precheckManifest } from '../src/domain/prechecks.ts';
 import { content, manifest, nextVersion } from './fixtures.ts';
 
 /** A state held in maps, applying accepted effects the way the projector does. */
@@ -18,7 +19,7 @@ class MapState implements StateView {
   versionRecordId = (id: string, seq: number) => this.versions.get(`${id}.${seq}`);
   fingerprintClaim = (fp: string) => this.claims.get(fp);
   creatorManifests = (c: string) => this.counts.get(c) ?? 0;
-  async apply(record: { id: string; document: ManifestHead['record'] }, limits = DEFAULT_METADATA_LIMITS) {
+  async apply(record: ContentRecord, limits = DEFAULT_METADATA_LIMITS) {
     const d = await decide(this, record, limits);
     if (d.outcome === 'accepted') {
       const { head, previous, claimFingerprint } = d.effects;
@@ -99,6 +100,35 @@ describe('decide', () => {
     const v2 = nextVersion(alice, v1.document);
     expect((await state.apply(v2, limits)).outcome).toBe('accepted');
     expect(await state.apply(nextVersion(alice, v2.document), limits)).toMatchObject({ outcome: 'refused', refusal: { code: 'spam.quota_versions' } });
+  });
+});
+
+describe('decide with the record-only rules run elsewhere (prechecks)', () => {
+  it('decides exactly as when it runs them itself, in the same order', async () => {
+    const v1 = manifest(alice, { tags: ['folk'] });
+    const claimed = { fingerprint: v1.document.fingerprint, chunks: v1.document.chunks, size: v1.document.size };
+    const cases = [
+      v1,
+      nextVersion(alice, v1.document, { tags: ['Folk', 'folk '] }), // spam.tags
+      manifest(alice, { ...content(2, 'x'), size: 10 * MAX_CHUNK_BYTES }), // fingerprint.inconsistent
+      manifest(bob, { manifest_id: v1.document.manifest_id, title: '   ' }), // ownership comes before text
+      manifest(bob, { ...claimed, title: ' ' }), // duplicate upload comes before text
+      manifest(alice, { title: ' ' }), // spam.text
+    ];
+    const plain = new MapState();
+    const prechecked = new MapState();
+    const codes: string[] = [];
+    for (const r of cases) {
+      const expected = await plain.apply(r);
+      const got = await prechecked.apply({ ...r, prechecked: precheckManifest(r.document) });
+      expect(got).toEqual(expected);
+      codes.push(expected.outcome === 'refused' ? expected.refusal.code : expected.outcome);
+    }
+    expect(codes).toEqual(['accepted', 'spam.tags', 'fingerprint.inconsistent', 'manifest.owned', 'fingerprint.duplicate_upload', 'spam.text']);
+    // The thread's check gives plain data (it crosses a structured clone), and only for content manifests.
+    const checked = precheckRecord({ kind: 'content_manifest', id: v1.id, signer: alice.did, document: { ...v1.document, title: ' ' } } as never);
+    expect(structuredClone(checked)).toEqual({ consistency: null, text: { code: 'spam.text', path: '$.title', reason: expect.any(String) } });
+    expect(precheckRecord({ kind: 'node_report' } as never)).toBeUndefined();
   });
 });
 

@@ -54,4 +54,4 @@ export { PROTOCOL_FORMATS, REGION_PATTERN, formatTimestamp, isTimestamp, isHttps
 export { createVerifyPool, defaultVerifyThreads } from './verify-pool.ts';
 export type { VerifyPool, VerifyPoolOptions } from './verify-pool.ts';
 export { packRecords, verifyPacked } from './verify-many.ts';
-export type { PackedRecords, RecordToVerify, VerifyVerdict } from './verify-many.ts';
+export type { PackedRecords, RecordCheck, RecordToVerify, VerifyVerdict } from './verify-many.ts';

@@ -22,8 +22,15 @@ export interface PackedRecords {
   nowMs: number[];
 }
 
+/**
+ * More checks of a verified record that need nothing but the record, run on the same
+ * thread right after verification (a module's default export: see createVerifyPool).
+ * Its result must survive a structured clone (plain data, no classes).
+ */
+export type RecordCheck = (record: VerifiedRecord) => unknown;
+
 export type VerifyVerdict =
-  | { ok: true; record: VerifiedRecord }
+  | { ok: true; record: VerifiedRecord; checked?: unknown }
   | { ok: false; code: ProtocolErrorCode; path: string | undefined; reason: string; message: string };
 
 export function packRecords(records: readonly RecordToVerify[]): PackedRecords {
@@ -43,8 +50,11 @@ export function packRecords(records: readonly RecordToVerify[]): PackedRecords {
   return { bytes, ends, nowMs };
 }
 
-/** `verifyBytes` of every packed record; a record that breaks a rule is a verdict, any other error throws. */
-export function verifyPacked(packed: PackedRecords): VerifyVerdict[] {
+/**
+ * `verifyBytes` of every packed record (then `check`, if given); a record that breaks a
+ * protocol rule is a verdict, any other error throws.
+ */
+export function verifyPacked(packed: PackedRecords, check?: RecordCheck): VerifyVerdict[] {
   const verdicts: VerifyVerdict[] = [];
   let start = 0;
   for (let i = 0; i < packed.ends.length; i++) {
@@ -52,11 +62,26 @@ export function verifyPacked(packed: PackedRecords): VerifyVerdict[] {
     const bytes = packed.bytes.subarray(start, end);
     start = end;
     try {
-      verdicts.push({ ok: true, record: verifyBytes(bytes, { now: new Date(packed.nowMs[i] as number) }) });
+      const record = verifyBytes(bytes, { now: new Date(packed.nowMs[i] as number) });
+      verdicts.push(check ? { ok: true, record, checked: check(record) } : { ok: true, record });
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       verdicts.push({ ok: false, code: error.code, path: error.path, reason: error.reason, message: error.message });
     }
   }
   return verdicts;
+}
+
+/** Loads a RecordCheck module (its default export), once per URL. */
+const checks = new Map<string, Promise<RecordCheck>>();
+export function loadRecordCheck(url: string): Promise<RecordCheck> {
+  let loaded = checks.get(url);
+  if (!loaded) {
+    loaded = import(url).then((module: { default?: unknown }) => {
+      if (typeof module.default !== 'function') throw new TypeError(`${url}: its default export is not a function`);
+      return module.default as RecordCheck;
+    });
+    checks.set(url, loaded);
+  }
+  return loaded;
 }

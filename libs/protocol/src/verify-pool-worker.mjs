@@ -3,6 +3,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { verifyPacked } = await import('./verify-many.ts');
+const { loadRecordCheck, verifyPacked } = await import('./verify-many.ts');
 
-export default verifyPacked;
+export default async function verifyTask({ packed, check }) {
+  return verifyPacked(packed, check ? await loadRecordCheck(check) : undefined);
+}

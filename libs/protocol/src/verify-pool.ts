@@ -8,11 +8,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { packRecords, verifyPacked, type RecordToVerify, type VerifyVerdict } from './verify-many.ts';
+import { loadRecordCheck, packRecords, verifyPacked, type RecordToVerify, type VerifyVerdict } from './verify-many.ts';
 
 export interface VerifyPoolOptions {
   /** Worker threads; 0 verifies inline. Default: `defaultVerifyThreads()`. */
   threads?: number;
+  /**
+   * URL of a module whose default export (a RecordCheck) runs on every verified record,
+   * on the same thread; its result comes back as the verdict's `checked`. For checks
+   * that need only the record, so that they too leave the caller's thread.
+   */
+  check?: string | URL;
 }
 
 export interface VerifyPool {
@@ -33,10 +39,11 @@ const WORKER = new URL('./verify-pool-worker.mjs', import.meta.url).href;
 export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
   const threads = options.threads ?? defaultVerifyThreads();
   if (!Number.isSafeInteger(threads) || threads < 0) throw new RangeError(`threads: must be a whole number >= 0, got ${threads}`);
+  const check = options.check === undefined ? undefined : String(options.check);
   if (threads === 0) {
     return {
       threads,
-      verify: async (records) => verifyPacked(packRecords(records)),
+      verify: async (records) => verifyPacked(packRecords(records), check ? await loadRecordCheck(check) : undefined),
       close: async () => undefined,
     };
   }
@@ -48,7 +55,7 @@ export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
       if (closed) throw new Error('the verification pool is closed');
       if (records.length === 0) return [];
       const packed = packRecords(records);
-      return (await pool.run(packed, { transferList: [packed.bytes.buffer as ArrayBuffer] })) as VerifyVerdict[];
+      return (await pool.run({ packed, check }, { transferList: [packed.bytes.buffer as ArrayBuffer] })) as VerifyVerdict[];
     },
     close() {
       closed ??= pool.destroy();

@@ -52,6 +52,24 @@ describe('createVerifyPool', () => {
     expect(defaultVerifyThreads()).toBeGreaterThanOrEqual(0);
   });
 
+  it('runs a check module on each verified record, on the verification thread, and returns its result', async () => {
+    const check = new URL('./record-check-fixture.ts', import.meta.url);
+    const threaded = createVerifyPool({ threads: 1, check });
+    const here = createVerifyPool({ threads: 0, check });
+    try {
+      const input = records();
+      const verdicts = await threaded.verify(input);
+      const first = verdicts[0] as { ok: true; checked: { titleLength: number; threadId: number } };
+      expect(first.checked.titleLength).toBe('A song about the sea'.length);
+      expect(first.checked.threadId).not.toBe(0);
+      expect(verdicts[1]).not.toHaveProperty('checked');
+      expect(((await here.verify(input))[0] as typeof first).checked).toEqual({ titleLength: first.checked.titleLength, threadId: 0 });
+    } finally {
+      await threaded.close();
+      await here.close();
+    }
+  });
+
   it('verifies after close() no more', async () => {
     const short = createVerifyPool({ threads: 1 });
     await short.close();

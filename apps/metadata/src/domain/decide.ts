@@ -20,6 +20,7 @@ import { checkContentConsistency } from './content-consistency.ts';
 import { labelsOf, normalizeLabel } from './labels.ts';
 import { MetadataRefusal } from './refusal.ts';
 import { checkMetadataText, type MetadataLimits } from './spam.ts';
+import { checkOrReplay, type Prechecked } from './prechecks.ts';
 
 /** The current version of a manifest, as the projection keeps it. */
 export interface ManifestHead {
@@ -59,6 +60,8 @@ export interface StateView {
 export interface ContentRecord {
   id: string;
   document: ContentManifest;
+  /** The record-only rules, already run where it was verified (prechecks.ts). */
+  prechecked?: Prechecked;
 }
 
 /** What accepting a record changes. */
@@ -117,14 +120,14 @@ async function decideOrThrow(view: StateView, record: ContentRecord, limits: Met
     }
   }
 
-  checkContentConsistency(m);
+  checkOrReplay(record.prechecked?.consistency, () => checkContentConsistency(m));
 
   const claim = await view.fingerprintClaim(m.fingerprint);
   if (claim && claim.creator !== m.creator) {
     throw new MetadataRefusal('fingerprint.duplicate_upload', '$.fingerprint', `this content was published first by another creator (manifest ${claim.manifest_id})`);
   }
 
-  checkMetadataText(m);
+  checkOrReplay(record.prechecked?.text, () => checkMetadataText(m));
   const owned = await view.creatorManifests(m.creator);
   if (!previous && owned >= limits.maxManifestsPerCreator) {
     throw new MetadataRefusal('spam.quota_manifests', '$.manifest_id', `the creator already owns ${owned} manifests, the most a creator may (${limits.maxManifestsPerCreator})`);
