@@ -15,7 +15,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { createMetadataProjector, MetadataStore, openBucket } from '@dmf/metadata';
+import { createMetadataProjector, METADATA_PRECHECKS, MetadataStore, openBucket } from '@dmf/metadata';
+import { createVerifyPool } from '@dmf/protocol';
 import { startServerChild } from './metadata-child.ts';
 import { openPool, postAll, type LatencyFigures } from './metadata-load.ts';
 import { benchTls, BENCH_RATE_LIMIT, federatedHolds, OPERATOR, recreateBucket, startBenchBus, type BenchBus } from './metadata-setup.ts';
@@ -66,14 +67,25 @@ export interface ProjectorRun {
 /** A fresh projector over the bus's FEDERATED stream, timed until it has applied `lastSeq`. */
 export async function projectAlone(bus: BenchBus, lastSeq: number): Promise<ProjectorRun> {
   const store = new MetadataStore(await openBucket(bus.js, bus.bucket), bus.jsm, bus.bucket);
+  // Its verification threads are up before the clock starts, as a running node's are: their
+  // boot (loading the code, about 0.6 s once a process) is not the projector's rate, any
+  // more than this thread's module loading is.
+  const verifier = createVerifyPool({ check: METADATA_PRECHECKS });
+  await verifier.ready();
   // With the connection, as startMetadataRole runs it: the projector's unacknowledged batch writes.
-  const projector = createMetadataProjector({ js: bus.js, nc: bus.nc, operator: OPERATOR, store, logger: pino({ level: 'warn' }) });
+  const projector = createMetadataProjector({ js: bus.js, nc: bus.nc, operator: OPERATOR, store, verifier, logger: pino({ level: 'warn' }) });
   const started = performance.now();
-  await projector.start();
-  await projector.reached(lastSeq);
-  const seconds = (performance.now() - started) / 1000;
-  const stats = projector.stats();
-  await projector.close();
+  let stats;
+  let seconds;
+  try {
+    await projector.start();
+    await projector.reached(lastSeq);
+    seconds = (performance.now() - started) / 1000;
+    stats = projector.stats();
+    await projector.close();
+  } finally {
+    await verifier.close();
+  }
   if (stats.position < lastSeq) throw new Error(`projector stopped at ${stats.position} of ${lastSeq}`);
   return { seconds, perSecond: lastSeq / seconds, accepted: stats.accepted, batches: stats.batches };
 }

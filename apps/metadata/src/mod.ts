@@ -2,7 +2,7 @@
  * @dmf/metadata: the metadata node (spec 3.1, 5.3.1, 6.3, 6.4): content-manifest
  * decisions, the projection and its maintenance, the HTTP adapter.
  */
-export { createMetadataProjector, purgeProjection, CONTENT_MANIFEST } from './projector.ts';
+export { createMetadataProjector, purgeProjection, CONTENT_MANIFEST, METADATA_PRECHECKS } from './projector.ts';
 export type { MetadataProjector, MetadataProjectorOptions, MetadataProjectorStats, RecordOutcome } from './projector.ts';
 export { MetadataStore, encodeCursor, decodeCursor } from './store/metadata-store.ts';
 export type { IndexPage, StoredVersion, ProjectionPosition } from './store/metadata-store.ts';

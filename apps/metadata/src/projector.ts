@@ -27,8 +27,8 @@ import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { decide, type ContentRecord, type Decision, type Effects } from './domain/decide.ts';
 import type { Prechecked } from './domain/prechecks.ts';
 
-/** The record-only metadata rules, run on the verification threads (domain/prechecks.ts). */
-const PRECHECKS = new URL('./domain/prechecks.ts', import.meta.url);
+/** The record-only metadata rules, as a check for createVerifyPool (domain/prechecks.ts). */
+export const METADATA_PRECHECKS = new URL('./domain/prechecks.ts', import.meta.url);
 import { DATA_PREFIXES, KEYS, STATE_PREFIXES } from './domain/keys.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
 import { BatchWrites } from './store/batch-writes.ts';
@@ -74,8 +74,8 @@ export interface MetadataProjectorOptions {
    */
   verifyThreads?: number;
   /**
-   * A verification pool to share (its owner closes it). Without a `check`, decide() runs
-   * the record-only rules on this thread. Default: the projector makes one, with the
+   * A verification pool to share (its owner closes it). Made with `check:
+   * METADATA_PRECHECKS`, or decide() runs the record-only rules on this thread. Default: the projector makes one, with the
    * rules of domain/prechecks.ts as its check, and closes it.
    */
   verifier?: VerifyPool;
@@ -488,7 +488,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     async start() {
       if (started) return;
       started = true;
-      verifier = o.verifier ?? createVerifyPool({ threads: o.verifyThreads, check: PRECHECKS });
+      verifier = o.verifier ?? createVerifyPool({ threads: o.verifyThreads, check: METADATA_PRECHECKS });
       try {
         lease =
           o.lease ??

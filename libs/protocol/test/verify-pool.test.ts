@@ -57,6 +57,8 @@ describe('createVerifyPool', () => {
     const threaded = createVerifyPool({ threads: 1, check });
     const here = createVerifyPool({ threads: 0, check });
     try {
+      await threaded.ready();
+      await here.ready();
       const input = records();
       const verdicts = await threaded.verify(input);
       const first = verdicts[0] as { ok: true; checked: { titleLength: number; threadId: number } };
