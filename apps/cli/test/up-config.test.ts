@@ -36,6 +36,12 @@ describe('loadUpConfig', () => {
     expect(loadUpConfig({}, { DMF_DOMAIN: 'federation-a' }, '/').domain).toBe('federation-a');
   });
 
+  it('reads the head view budget in MiB, 0 turning it off', () => {
+    expect(loadUpConfig({}, { DMF_METADATA_HEAD_CACHE_MB: '64' }, '/').metadataHeadCacheBytes).toBe(64 * 1024 * 1024);
+    expect(loadUpConfig({}, { DMF_METADATA_HEAD_CACHE_MB: '0' }, '/').metadataHeadCacheBytes).toBe(0);
+    expect(loadUpConfig({}, {}, '/').metadataHeadCacheBytes).toBeGreaterThan(0);
+  });
+
   it.each([
     [{ port: '70000' }, {}, /--port: "70000" is not a TCP port/],
     [{}, { DMF_PORT: 'http' }, /DMF_PORT: "http" is not a TCP port/],
@@ -51,6 +57,7 @@ describe('loadUpConfig', () => {
     [{ host: '127.0.0.999' }, {}, /--host: "127.0.0.999" is not an IP address or host name/],
     [{ operator: '' }, { DMF_OPERATOR: 'fine' }, /--operator: "" is not an operator token/],
     [{ data: '/etc/hostname' }, {}, /--data: \/etc\/hostname exists and is not a folder/],
+    [{}, { DMF_METADATA_HEAD_CACHE_MB: '2GB' }, /DMF_METADATA_HEAD_CACHE_MB: must be a whole number of MiB/],
   ])('rejects %o %o naming the field', (flags, env, message) => {
     expect(() => loadUpConfig(flags, env, '/')).toThrow(message);
   });

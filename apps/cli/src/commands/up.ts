@@ -30,7 +30,8 @@ export function registerUp(program: Command): void {
     .option('--json', 'print {"event":"ready",...} and {"event":"stopped"} as JSON lines instead of the banner', false)
     .addHelpText(
       'after',
-      '\nEnvironment only: DMF_TLS_CERT and DMF_TLS_KEY (PEM files) use the operator\'s certificate instead of a self-signed one.\n' +
+      '\nEnvironment only: DMF_TLS_CERT and DMF_TLS_KEY (PEM files) use the operator\'s certificate instead of a self-signed one;\n' +
+        'DMF_METADATA_HEAD_CACHE_MB: memory for current manifests served from RAM (0 = off; default min(2048, a quarter of RAM)).\n' +
         'Every flag also has an environment variable (named in its description); flags win.',
     )
     .action(async (flags: UpFlags & { json: boolean }) => {

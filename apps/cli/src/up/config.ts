@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { REGION_PATTERN, isHttpsUrl } from '@dmf/protocol';
+import { headCacheBytes } from '@dmf/metadata';
 import { DefinitionError, validateDomain, validateOperator } from '@dmf/streams';
 import { CliError, EXIT } from '../exit-codes.ts';
 
@@ -40,6 +41,8 @@ export interface UpConfig {
   logLevel: string;
   /** Seconds between categorisation snapshots; 0 = on request only. DMF_SNAPSHOT_INTERVAL, --snapshot-interval. Default 3600. */
   snapshotIntervalSeconds: number;
+  /** Memory for the metadata head view, bytes (0 = off). DMF_METADATA_HEAD_CACHE_MB. Default min(2 GiB, a quarter of RAM). */
+  metadataHeadCacheBytes: number;
 }
 
 export interface UpFlags {
@@ -151,6 +154,13 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
   const intervalField = flags.snapshotInterval !== undefined ? '--snapshot-interval' : 'DMF_SNAPSHOT_INTERVAL';
   const intervalRaw = flags.snapshotInterval ?? env.DMF_SNAPSHOT_INTERVAL ?? '3600';
   if (!/^[0-9]{1,7}$/.test(intervalRaw)) fail(intervalField, `${JSON.stringify(intervalRaw)} must be a whole number of seconds (0 = only on request)`);
+  let metadataHeadCacheBytes: number;
+  try {
+    metadataHeadCacheBytes = headCacheBytes(undefined, env);
+  } catch (error) {
+    // Checked here, before any server starts; the message names the variable.
+    throw new CliError((error as Error).message, EXIT.usage);
+  }
   return {
     dataDir,
     host,
@@ -169,5 +179,6 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     tlsKeyFile: key ? resolve(cwd, key) : undefined,
     logLevel: level,
     snapshotIntervalSeconds: Number(intervalRaw),
+    metadataHeadCacheBytes,
   };
 }

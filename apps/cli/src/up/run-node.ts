@@ -137,6 +137,7 @@ export async function runNode(
       key: identity.key,
       logger: log,
       snapshotIntervalMs: config.snapshotIntervalSeconds * 1000,
+      headCacheBytes: config.metadataHeadCacheBytes,
       onFatal: (error) => onFatal(`metadata projector: ${error.message}`),
     });
     lifecycle.add('metadata role', () => metadata.close());
