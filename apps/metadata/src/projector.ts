@@ -126,6 +126,27 @@ export interface MetadataProjector {
   readonly done: Promise<void>;
 }
 
+/** A decided batch: its writes, and what to count and tell once they are stored. */
+interface DecidedBatch {
+  /** CachedState's number for it. */
+  id: number;
+  /** Its last FEDERATED sequence. */
+  lastSeq: number;
+  writes: BatchWrites;
+  pending: Pending[];
+  decided: { refusedCode?: string; accepted?: boolean; duplicate?: boolean }[];
+  snapshots: number;
+}
+
+/** A `_pos` write in flight, and the batch whose writes it will prove (published just before it). */
+interface PositionWrite {
+  write: Promise<number>;
+  covers: DecidedBatch | undefined;
+  /** Sequence of our acknowledged write before those writes. */
+  base: number;
+  renewals: number;
+}
+
 interface Pending {
   m: JsMsg;
   recordId: string | undefined;
@@ -161,6 +182,8 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   let positionRevision = 0;
   /** Stream sequence of this process's last acknowledged write to the bucket (0: unknown). */
   let lastWriteSeq = 0;
+  /** Fast writes: the position write in flight (applyBatch). */
+  let inflight: PositionWrite | undefined;
   let lease: ProjectionLease | undefined;
   let stopping = false;
   let stopConsumer: (() => void) | undefined;
@@ -255,7 +278,9 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     }
   }
 
-  async function applyBatch(batch: JsMsg[], pending: Pending[]): Promise<void> {
+  /** Decides a batch against the state and gathers its writes (effects first, heads last). */
+  async function decideBatch(batch: JsMsg[], pending: Pending[]): Promise<DecidedBatch> {
+    const id = state.beginBatch();
     const records = pending.flatMap((p) => (p.record ? [p.record.document] : []));
     await state.prefetch(
       records.map((r) => r.manifest_id),
@@ -264,7 +289,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     );
     const writes = new BatchWrites();
     const heads = new Map<string, Effects['head']>();
-    const decided: { refusedCode?: string; accepted?: boolean; duplicate?: boolean }[] = [];
+    const decided: DecidedBatch['decided'] = [];
     for (const p of pending) {
       if (!p.record) continue;
       const decision = await decide(state, p.record, limits);
@@ -285,27 +310,29 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     for (const [key, part] of await snapshotPartWrites(kv, snapshots)) writes.put(key, encodeJson(part));
     // Heads after every other effect (see the top of this file).
     for (const head of heads.values()) writes.put(KEYS.head(head.manifest_id), encodeJson(head));
-    await commit(writes);
-    const last = batch.at(-1) as JsMsg;
-    await writePosition(last.seq);
-    position = last.seq;
-    state.endBatch();
+    return { id, lastSeq: (batch.at(-1) as JsMsg).seq, writes, pending, decided, snapshots: snapshots.length };
+  }
+
+  /** A batch is stored: it counts, its listeners and waiters hear, its values leave the unsettled set. */
+  function finish(d: DecidedBatch): void {
+    position = d.lastSeq;
+    state.settled(d.id);
     // Counted only once written: a failed batch is applied again from the start.
-    for (const d of decided) {
-      if (d.accepted) counts.accepted++;
-      else if (d.duplicate) counts.duplicates++;
-      else if (d.refusedCode) refused[d.refusedCode] = (refused[d.refusedCode] ?? 0) + 1;
+    for (const x of d.decided) {
+      if (x.accepted) counts.accepted++;
+      else if (x.duplicate) counts.duplicates++;
+      else if (x.refusedCode) refused[x.refusedCode] = (refused[x.refusedCode] ?? 0) + 1;
     }
-    counts.snapshots += snapshots.length;
+    counts.snapshots += d.snapshots;
     counts.batches++;
-    for (const p of pending) {
+    for (const p of d.pending) {
       if (p.ignored) counts.ignored++;
       if (p.invalid) {
         invalidByReason[p.invalid.reason] = (invalidByReason[p.invalid.reason] ?? 0) + 1;
         invalidByOrigin[p.invalid.origin] = (invalidByOrigin[p.invalid.origin] ?? 0) + 1;
       }
     }
-    for (const p of pending) {
+    for (const p of d.pending) {
       if (p.recordId && p.outcome) for (const listener of listeners) listener(p.recordId, p.outcome);
     }
     for (const w of waiters.filter((w) => w.seq <= position)) {
@@ -314,31 +341,86 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     }
   }
 
+  /**
+   * Applies a batch. Acknowledged (no connection given, or nothing written yet): every
+   * write awaited, then `_pos`. Fast (store/batch-writes.ts), pipelined:
+   *
+   *   W(n)  →  await P(n-1), which proved W(n-1)  →  P(n) = `_pos` := n-1, sent, not awaited
+   *
+   * Each position write is sent only once the writes of the batch it names are proven,
+   * and its own acknowledgement proves the writes published just before it (the next
+   * batch's): it must land exactly `writes + 1` sequences after our previous
+   * acknowledged write. So a batch's writes go out while the previous one's proof is on
+   * its way, and a batch costs one round trip that overlaps the next batch's work. When
+   * a proof fails, both unproven batches are written again, acknowledged, in order.
+   */
+  async function applyBatch(batch: JsMsg[], pending: Pending[]): Promise<void> {
+    // Snapshot parts are decided against stored parts: nothing may be unproven then.
+    if (pending.some((p) => p.snapshot)) await settle();
+    const d = await decideBatch(batch, pending);
+    if (!o.nc || lastWriteSeq === 0 || positionRevision === 0) {
+      await settle();
+      await d.writes.acknowledged(kv);
+      await writePosition(d.lastSeq);
+      finish(d);
+      return;
+    }
+    d.writes.unacknowledged(o.nc, store.bucket);
+    const previous = inflight;
+    inflight = undefined;
+    if (previous && !(await proven(previous))) {
+      counts.rewrites++;
+      await previous.covers?.writes.acknowledged(kv);
+      await d.writes.acknowledged(kv);
+      if (previous.covers) finish(previous.covers);
+      await writePosition(d.lastSeq);
+      finish(d);
+      return;
+    }
+    if (previous?.covers) finish(previous.covers);
+    inflight = sendPosition(d);
+  }
+
+  /** Proves and finishes what is in flight, and writes the position: nothing is left unproven. */
+  async function settle(): Promise<void> {
+    const previous = inflight;
+    inflight = undefined;
+    if (!previous) return;
+    if (!(await proven(previous))) {
+      counts.rewrites++;
+      await previous.covers?.writes.acknowledged(kv);
+    }
+    if (previous.covers) {
+      finish(previous.covers);
+      await writePosition(position);
+    }
+  }
+
+  /** Sends `_pos` := the last finished batch; its acknowledgement will prove `covers`' writes, published just before. */
+  function sendPosition(covers: DecidedBatch): PositionWrite {
+    const base = lastWriteSeq;
+    // Our own lease renewal is the one write that may come in between: count it as a
+    // failed proof, so a lost write can never be made up for by it.
+    const renewals = lease?.renewals ?? 0;
+    const write = kv.update(KEYS.position, encodeJson({ seq: position }), positionRevision);
+    write.catch(() => undefined); // awaited by proven()
+    return { write, covers, base, renewals };
+  }
+
+  /** Awaits a position write (a refused one throws: another writer, or a reset); whether it proved its batch. */
+  async function proven(p: PositionWrite): Promise<boolean> {
+    const seq = await p.write;
+    positionRevision = seq;
+    lastWriteSeq = seq;
+    if (!p.covers) return true;
+    return seq === p.base + p.covers.writes.size + 1 && (lease?.renewals ?? 0) === p.renewals;
+  }
+
   /** Writes `_pos` (compare-and-set: a second writer, or a reset, makes it fail). */
   async function writePosition(seq: number): Promise<void> {
     const value = encodeJson({ seq });
     positionRevision = positionRevision === 0 ? await kv.create(KEYS.position, value) : await kv.update(KEYS.position, value, positionRevision);
     lastWriteSeq = positionRevision;
-  }
-
-  /**
-   * A batch's writes: fast (unacknowledged, then proven by one acknowledged write of the
-   * unchanged position) when a connection was given and we know our last write's
-   * sequence; otherwise, or when the proof fails, acknowledged one by one (batch-writes.ts).
-   */
-  async function commit(writes: BatchWrites): Promise<void> {
-    if (writes.size === 0) return;
-    if (o.nc && lastWriteSeq > 0 && positionRevision > 0) {
-      const expected = lastWriteSeq + writes.size + 1;
-      // Our own lease renewal is the one write that may come in between: count it as a
-      // failed proof, so a lost write can never be made up for by it.
-      const renewals = lease?.renewals ?? 0;
-      writes.unacknowledged(o.nc, store.bucket);
-      await writePosition(position);
-      if (positionRevision === expected && (lease?.renewals ?? 0) === renewals) return;
-      counts.rewrites++;
-    }
-    await writes.acknowledged(kv);
   }
 
   async function readPosition(): Promise<void> {
@@ -432,7 +514,11 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       while (!stopping) {
         if (inbox.length === 0) {
           if (ended) break;
-          await new Promise<void>((resolve) => (wake = resolve));
+          // Nothing more has come: finish what is in flight rather than wait for the next record.
+          if (applying) await applying;
+          applying = undefined;
+          if (inbox.length === 0 && inflight) await serialized(settle);
+          if (inbox.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
           continue;
         }
         let take = Math.min(inbox.length, batchSize);
@@ -449,10 +535,12 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
         applying = serialized(async () => applyBatch(full, await examined));
         if (reachedStop) {
           await applying;
+          await serialized(settle);
           return 'reached';
         }
       }
       if (applying) await applying;
+      await serialized(settle);
       if (consumerError && !stopping) throw consumerError;
     } finally {
       stopConsumer = undefined;
@@ -475,6 +563,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
         failures++;
         // The cache may hold decisions whose writes failed: read the bucket again.
         state.reset();
+        inflight = undefined;
         log.error({ err: (error as Error).message, failures }, 'metadata projection batch failed; resuming from the last written position');
         if (failures >= MAX_CONSECUTIVE_FAILURES) throw error;
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
@@ -542,7 +631,12 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    exclusive: (task) => serialized(() => task(position)),
+    // Settled first, so that the task sees a position whose writes are all stored.
+    exclusive: (task) =>
+      serialized(async () => {
+        await settle();
+        return task(position);
+      }),
     done,
   };
 }

@@ -4,8 +4,11 @@
  * holds, and the cache never goes stale; it is bounded (least recently used entries go)
  * and a miss reads the bucket.
  *
- * Pending values (decided in this batch, not yet written) live in the cache too, so a
- * second record about the same manifest in one batch sees the first.
+ * Unsettled values (decided in a batch whose writes are not yet proven stored) are kept
+ * apart from the bounded cache, never evicted, until the projector says that batch is
+ * settled: a later record about the same manifest, in that batch or the next one (the
+ * projector has two in flight), sees them, and never reads the bucket for a value that
+ * may not be stored yet.
  *
  * Known-absent keys: every key the projector decides to write also goes into a filter.
  * Once the projector knows the bucket held no data when it began (markComplete: a fresh
@@ -51,7 +54,9 @@ export class CachedState implements StateView {
   readonly #heads: Lru<Cached<ManifestHead>>;
   readonly #claims: Lru<Cached<FingerprintClaim>>;
   readonly #counts: Lru<number>;
-  readonly #versions = new Map<string, string>();
+  /** Values of batches not settled yet, by KV key, with the batch that set them last. */
+  readonly #unsettled = new Map<string, { value: unknown; batch: number }>();
+  #batch = 0;
   #written = new KeyFilter();
   #complete = false;
   /** Reads a known-absent key saved. */
@@ -80,7 +85,28 @@ export class CachedState implements StateView {
     return true;
   }
 
+  #fromUnsettled<V>(key: string): V | undefined {
+    return this.#unsettled.get(key)?.value as V | undefined;
+  }
+
+  #setUnsettled(key: string, value: unknown): void {
+    this.#unsettled.set(key, { value, batch: this.#batch });
+    this.#written.add(key);
+  }
+
+  /** Numbers the batch whose decisions follow (see settled()). */
+  beginBatch(): number {
+    return ++this.#batch;
+  }
+
+  /** The writes of batch `batch` and every earlier one are stored: their values may go to the bounded cache alone. */
+  settled(batch: number): void {
+    for (const [key, entry] of this.#unsettled) if (entry.batch <= batch) this.#unsettled.delete(key);
+  }
+
   async head(manifestId: string): Promise<ManifestHead | undefined> {
+    const unsettled = this.#fromUnsettled<ManifestHead>(KEYS.head(manifestId));
+    if (unsettled !== undefined) return unsettled;
     let value = this.#heads.get(manifestId);
     if (value === undefined) {
       value = this.#knownAbsent(KEYS.head(manifestId)) ? ABSENT : ((await this.#store.head(manifestId)) ?? ABSENT);
@@ -92,12 +118,14 @@ export class CachedState implements StateView {
   async versionRecordId(manifestId: string, seq: number): Promise<string | undefined> {
     const key = `${manifestId}.${seq}`;
     // Rare (a repeated old version): versions archived in this batch are here, others in the bucket.
-    const archived = this.#versions.get(key);
+    const archived = this.#fromUnsettled<string>(KEYS.version(manifestId, seq));
     if (archived !== undefined || this.#knownAbsent(KEYS.version(manifestId, seq))) return archived;
     return (await this.#store.version(manifestId, seq))?.record_id;
   }
 
   async fingerprintClaim(fingerprint: string): Promise<FingerprintClaim | undefined> {
+    const unsettled = this.#fromUnsettled<FingerprintClaim>(KEYS.fingerprint(fingerprint));
+    if (unsettled !== undefined) return unsettled;
     let value = this.#claims.get(fingerprint);
     if (value === undefined) {
       value = this.#knownAbsent(KEYS.fingerprint(fingerprint)) ? ABSENT : ((await this.#store.fingerprintClaim(fingerprint)) ?? ABSENT);
@@ -107,6 +135,8 @@ export class CachedState implements StateView {
   }
 
   async creatorManifests(creator: string): Promise<number> {
+    const unsettled = this.#fromUnsettled<number>(KEYS.creatorCount(creator));
+    if (unsettled !== undefined) return unsettled;
     let value = this.#counts.get(creator);
     if (value === undefined) {
       value = this.#knownAbsent(KEYS.creatorCount(creator)) ? 0 : await this.#store.creatorManifests(creator);
@@ -118,9 +148,10 @@ export class CachedState implements StateView {
   /** Reads what a batch will need at once, in parallel, instead of one round trip after another. */
   async prefetch(manifestIds: Iterable<string>, fingerprints: Iterable<string>, creators: Iterable<string>): Promise<void> {
     const reads: Promise<unknown>[] = [];
-    for (const id of new Set(manifestIds)) if (!this.#heads.has(id)) reads.push(this.head(id));
-    for (const fp of new Set(fingerprints)) if (!this.#claims.has(fp)) reads.push(this.fingerprintClaim(fp));
-    for (const c of new Set(creators)) if (!this.#counts.has(c)) reads.push(this.creatorManifests(c));
+    const known = (key: string) => this.#unsettled.has(key);
+    for (const id of new Set(manifestIds)) if (!this.#heads.has(id) && !known(KEYS.head(id))) reads.push(this.head(id));
+    for (const fp of new Set(fingerprints)) if (!this.#claims.has(fp) && !known(KEYS.fingerprint(fp))) reads.push(this.fingerprintClaim(fp));
+    for (const c of new Set(creators)) if (!this.#counts.has(c) && !known(KEYS.creatorCount(c))) reads.push(this.creatorManifests(c));
     await Promise.all(reads);
   }
 
@@ -129,23 +160,19 @@ export class CachedState implements StateView {
   // written only costs a read).
   setHead(head: ManifestHead): void {
     this.#heads.set(head.manifest_id, head);
-    this.#written.add(KEYS.head(head.manifest_id));
+    this.#setUnsettled(KEYS.head(head.manifest_id), head);
   }
   setClaim(fingerprint: string, claim: FingerprintClaim): void {
     this.#claims.set(fingerprint, claim);
-    this.#written.add(KEYS.fingerprint(fingerprint));
+    this.#setUnsettled(KEYS.fingerprint(fingerprint), claim);
   }
   setCount(creator: string, count: number): void {
     this.#counts.set(creator, count);
-    this.#written.add(KEYS.creatorCount(creator));
+    this.#setUnsettled(KEYS.creatorCount(creator), count);
   }
+  /** An archived version: only until settled (a repeat of an old version is rare; then it reads the bucket). */
   setVersion(manifestId: string, seq: number, recordId: string): void {
-    this.#versions.set(`${manifestId}.${seq}`, recordId);
-    this.#written.add(KEYS.version(manifestId, seq));
-  }
-  /** After a batch is written, archived versions are in the bucket: forget them here. */
-  endBatch(): void {
-    this.#versions.clear();
+    this.#setUnsettled(KEYS.version(manifestId, seq), recordId);
   }
   /**
    * After a failed write the cache may hold what the bucket does not: start over from the
@@ -155,6 +182,6 @@ export class CachedState implements StateView {
     this.#heads.clear();
     this.#claims.clear();
     this.#counts.clear();
-    this.#versions.clear();
+    this.#unsettled.clear();
   }
 }
