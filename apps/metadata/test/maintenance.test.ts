@@ -107,6 +107,38 @@ describe('projection maintenance', () => {
     await projector.close();
   });
 
+  it('pipelined fast writes, some of them lost on the way, still equal an acknowledged replay', async () => {
+    // The test server's storage is small: give back what the tests before reserved.
+    for (const stream of (await jsm.streams.names().next()).filter((n) => /_(opv|opr|opq)$/.test(n))) await jsm.streams.delete(stream);
+    const count = await fill('opw');
+    const bucket = projectionBucketName(METADATA, 'opw');
+    const store = new MetadataStore(await new Kvm(js).open(bucket), jsm, bucket);
+    // Fault injection on the real connection: every 9th unacknowledged write never leaves
+    // (as if the server had refused it), so proofs fail and batches must be written again.
+    let published = 0;
+    let dropped = 0;
+    const lossy = new Proxy(nc, {
+      get(target, property, receiver) {
+        if (property !== 'publish') return Reflect.get(target, property, receiver);
+        return (subject: string, ...rest: unknown[]) => {
+          if (++published % 9 === 0) return void dropped++;
+          return (target.publish as (...args: unknown[]) => void)(subject, ...rest);
+        };
+      },
+    });
+    // Batches of 2: about 20 position writes, each proving the batch before it.
+    const projector = createMetadataProjector({ js, nc: lossy, operator: 'opw', store, logger, batchSize: 2 });
+    await projector.start();
+    await projector.reached(count);
+    expect(dropped).toBeGreaterThan(0);
+    expect(projector.stats()).toMatchObject({ accepted: 40, position: count });
+    expect(projector.stats().rewrites).toBeGreaterThanOrEqual(1);
+    const report = await verifyMetadata({ js, jsm, operator: 'opw', logger });
+    expect(report.equal).toBe(true);
+    expect(report.rebuilt.entries).toBeGreaterThan(40);
+    await projector.close();
+  });
+
   it('says which operator has no projection', async () => {
     await expect(verifyMetadata({ js, jsm, operator: 'nobody', logger })).rejects.toMatchObject({ code: 'missing' });
   });
