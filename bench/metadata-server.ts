@@ -33,6 +33,7 @@ import { pino } from 'pino';
 import { createHttpServer, type DmfHttpServer, type RateLimitOptions } from '@dmf/http';
 import {
   createHeadView,
+  openWatchBucket,
   createManifestPublisher,
   metadataErrorFamily,
   storeUnavailableFamily,
@@ -138,7 +139,7 @@ async function start(m: StartMessage): Promise<Running> {
     const bucket = projectionBucketName(METADATA, m.operator);
     const store = new MetadataStore(await openBucket(js, bucket), jsm, bucket);
     const publisher = createManifestPublisher({ js, operator: m.operator, store });
-    const view = createHeadView({ kv: store.kv, jsm, bucket, nc, logger });
+    const view = createHeadView({ kv: store.kv, watchKv: await openWatchBucket(nc, bucket), jsm, bucket, nc, logger });
     await view.start();
     // Loaded before listening: the rounds measure the steady state; the load time is a figure of its own (stats().view.loadMs).
     await view.loaded();

@@ -16,7 +16,7 @@ import { createManifestPublisher, type ManifestPublisher } from './publish-manif
 import { registerMetadataRoutes } from './routes.ts';
 import { registerSnapshotRoutes } from './snapshot-routes.ts';
 import { startSnapshotSchedule, type SnapshotSchedule } from './snapshot.ts';
-import { createHeadView, type HeadView } from './store/head-view.ts';
+import { createHeadView, openWatchBucket, type HeadView } from './store/head-view.ts';
 import { openBucket } from './store/open-bucket.ts';
 import { MetadataStore } from './store/metadata-store.ts';
 
@@ -62,7 +62,8 @@ export async function startMetadataRole(o: MetadataRoleOptions): Promise<Metadat
   const bucket = projectionBucketName(METADATA, o.operator);
   const store = new MetadataStore(await openBucket(o.js, bucket), o.jsm, bucket);
   // Made first: a bad DMF_METADATA_HEAD_CACHE_MB stops the start before anything runs.
-  const view = createHeadView({ kv: store.kv, jsm: o.jsm, bucket, maxBytes: o.headCacheBytes, nc: o.nc, logger: o.logger });
+  const watchKv = o.nc ? await openWatchBucket(o.nc, bucket) : undefined;
+  const view = createHeadView({ kv: store.kv, watchKv, jsm: o.jsm, bucket, maxBytes: o.headCacheBytes, nc: o.nc, logger: o.logger });
   const projector = createMetadataProjector({
     js: o.js,
     nc: o.nc,

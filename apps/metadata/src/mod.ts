@@ -54,7 +54,7 @@ export { registerMetadataRoutes, METADATA_ROUTES } from './routes.ts';
 export { createManifestPublisher, ManifestPublishError } from './publish-manifest.ts';
 export type { ManifestPublisher, ManifestPublisherOptions, PublishResult } from './publish-manifest.ts';
 export { metadataErrorFamily, storeUnavailableFamily, isStoreUnavailable } from './problems.ts';
-export { createHeadView, HeadView, HEAD_CACHE_ENV, headCacheBytes, defaultHeadCacheBytes, manifestAnswerBytes } from './store/head-view.ts';
+export { createHeadView, HeadView, openWatchBucket, WATCH_SETUP_TIMEOUT_MS, HEAD_CACHE_ENV, headCacheBytes, defaultHeadCacheBytes, manifestAnswerBytes } from './store/head-view.ts';
 export type { HeadViewOptions, HeadViewStats } from './store/head-view.ts';
 export { registerSnapshotRoutes, CATEGORY_SNAPSHOT_PATH } from './snapshot-routes.ts';
 export { startMetadataRole, DEFAULT_SNAPSHOT_INTERVAL_MS } from './main.ts';

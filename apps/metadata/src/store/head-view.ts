@@ -35,7 +35,8 @@
  */
 import { totalmem } from 'node:os';
 import fastJson from 'fast-json-stringify';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { kvStreamName } from '@dmf/streams';
@@ -43,6 +44,7 @@ import type { ManifestHead } from '../domain/decide.ts';
 import { KEYS } from '../domain/keys.ts';
 import { ManifestAnswer } from '../schemas.ts';
 import { decodeJson } from './codec.ts';
+import { openBucket } from './open-bucket.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -120,7 +122,22 @@ export interface HeadViewOptions {
    * clears and watches again once it is back. Without it, only a stopped watch does that.
    */
   nc?: { status(): AsyncIterable<{ type: string }> };
+  /**
+   * The same bucket on a JetStream context with a long API timeout (openWatchBucket),
+   * for setting up the watches: at a million manifests nats-server 2.9 takes longer
+   * than the default 5 s to create a last-value-per-key consumer over `man.>`, and a
+   * retry only starts that work again. Default: `kv`.
+   */
+  watchKv?: KV;
   logger?: Logger;
+}
+
+/** How long the watches' consumers may take to be created (see HeadViewOptions.watchKv). */
+export const WATCH_SETUP_TIMEOUT_MS = 180_000;
+
+/** The bucket, opened for the view's watches: API requests may take WATCH_SETUP_TIMEOUT_MS. */
+export function openWatchBucket(nc: NatsConnection, bucket: string): Promise<KV> {
+  return openBucket(jetstream(nc, { timeout: WATCH_SETUP_TIMEOUT_MS }), bucket);
 }
 
 export interface HeadViewStats {
@@ -170,6 +187,7 @@ export class HeadView {
   readonly enabled: boolean;
   readonly maxBytes: number;
   readonly #kv: KV;
+  readonly #watchKv: KV;
   readonly #jsm: JetStreamManager;
   readonly #bucket: string;
   readonly #nc: HeadViewOptions['nc'];
@@ -196,6 +214,7 @@ export class HeadView {
     this.maxBytes = headCacheBytes(options.maxBytes);
     this.enabled = this.maxBytes > 0;
     this.#kv = options.kv;
+    this.#watchKv = options.watchKv ?? options.kv;
     this.#jsm = options.jsm;
     this.#bucket = options.bucket;
     this.#nc = options.nc;
@@ -295,9 +314,9 @@ export class HeadView {
     try {
       // `_pos` first: a purge between the two is then seen either as `_pos` going back
       // or not at all by the head watch, which starts after it.
-      const position = await this.#kv.watch({ key: KEYS.position });
+      const position = await this.#watchKv.watch({ key: KEYS.position });
       session.watchers.push(position);
-      const heads = await this.#kv.watch({ key: `${HEAD_PREFIX}>` });
+      const heads = await this.#watchKv.watch({ key: `${HEAD_PREFIX}>` });
       session.watchers.push(heads);
       if (this.#stopped) throw new Error('stopped');
       this.#session = session;
