@@ -93,7 +93,9 @@ export async function startMetadataRole(o: MetadataRoleOptions): Promise<Metadat
     logger: o.logger,
   });
   // Watches the heads from here on; loads in the background (reads go to KV meanwhile).
-  await view.start();
+  // Not awaited: with a million manifests nats-server 2.9 takes tens of seconds just to
+  // set up the watch, and the node serves meanwhile. start() does not throw.
+  void view.start();
   return {
     store,
     projector,
