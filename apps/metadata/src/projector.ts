@@ -22,7 +22,7 @@ import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { createVerifyPool, type CategorySnapshot, type ContentManifest, type VerifyPool } from '@dmf/protocol';
-import { checkEnvelope, checkVerifiedEnvelope, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
+import { checkEnvelope, checkVerifiedEnvelope, OrderedFeed, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { decide, type ContentRecord, type Decision, type Effects } from './domain/decide.ts';
 import type { Prechecked } from './domain/prechecks.ts';
@@ -107,6 +107,8 @@ export interface MetadataProjectorStats {
   batches: number;
   /** Reads saved because the key was known to be absent (a replay on an empty bucket). */
   skippedReads: number;
+  /** Most records that waited at once in the projector's queue (at most about 8 batches). */
+  maxQueued: number;
   /** Batches written fast whose proof failed (something else wrote in between), so written again acknowledged. */
   rewrites: number;
 }
@@ -182,6 +184,9 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   let positionRevision = 0;
   /** Stream sequence of this process's last acknowledged write to the bucket (0: unknown). */
   let lastWriteSeq = 0;
+  /** Most FEDERATED messages that waited at once in the projector's queue (bounded: ordered-feed.ts). */
+  let maxQueued = 0;
+  let feedNow: OrderedFeed | undefined;
   /** Fast writes: the position write in flight (applyBatch). */
   let inflight: PositionWrite | undefined;
   let lease: ProjectionLease | undefined;
@@ -479,55 +484,32 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     if (o.stopAt !== undefined && position >= o.stopAt) return 'reached';
     // From the start of the log on a bucket with no state in it, misses need no reads (cached-state.ts).
     if (position === 0 && !state.complete && !(await store.holdsAnyKey(STATE_PREFIXES))) state.markComplete();
-    const consumer = await o.js.consumers.get(federatedStreamName(o.operator), {
-      deliver_policy: 'by_start_sequence',
-      opt_start_seq: position + 1,
-    });
-    // Messages go into our own queue as they arrive, so that we know what is waiting
-    // (the iterator's own count is off by one after a status message).
-    const inbox: JsMsg[] = [];
-    let wake: (() => void) | undefined;
-    const notify = () => {
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
-    const messages = await consumer.consume({
-      max_messages: batchSize * 2,
-      callback: (m) => {
-        inbox.push(m);
-        notify();
-      },
-    });
-    let ended = false;
-    let consumerError: Error | undefined;
-    void messages.closed().then((result) => {
-      if (result instanceof Error) consumerError = result;
-      ended = true;
-      notify();
-    });
-    stopConsumer = () => void messages.stop();
+    // A bounded queue (libs/bus ordered-feed.ts): a replay does not hold the stream in memory.
+    const feed = new OrderedFeed(o.js, federatedStreamName(o.operator), position + 1, { high: batchSize * 8, low: batchSize * 2 });
+    await feed.start();
+    feedNow = feed;
+    stopConsumer = () => feed.stop();
     // close() (or a rebuild request) may have come while the consumer was being created, with nothing to stop yet.
-    if (stopping || rebuildRequested) messages.stop();
+    if (stopping || rebuildRequested) feed.stop();
     let applying: Promise<void> | undefined;
     try {
       while (!stopping) {
-        if (inbox.length === 0) {
-          if (ended) break;
+        if (feed.size === 0) {
+          if (feed.ended) break;
           // Nothing more has come: finish what is in flight rather than wait for the next record.
           if (applying) await applying;
           applying = undefined;
-          if (inbox.length === 0 && inflight) await serialized(settle);
-          if (inbox.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+          if (feed.size === 0 && inflight) await serialized(settle);
+          await feed.wait();
           continue;
         }
-        let take = Math.min(inbox.length, batchSize);
+        if (o.stopAt !== undefined && (feed.peek() as JsMsg).seq > o.stopAt) break;
+        const full = feed.take(batchSize);
         if (o.stopAt !== undefined) {
-          const beyond = inbox.findIndex((m) => m.seq > (o.stopAt as number));
-          if (beyond === 0) break;
-          if (beyond > 0) take = Math.min(take, beyond);
+          // Messages beyond the stop are not applied (the feed is dropped with them).
+          const beyond = full.findIndex((m) => m.seq > (o.stopAt as number));
+          if (beyond > 0) full.length = beyond;
         }
-        const full = inbox.splice(0, take);
         const reachedStop = o.stopAt !== undefined && (full.at(-1) as JsMsg).seq >= o.stopAt;
         const examined = examine(full);
         examined.catch(() => undefined); // awaited below; a failure before then must not go unhandled
@@ -541,11 +523,13 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       }
       if (applying) await applying;
       await serialized(settle);
-      if (consumerError && !stopping) throw consumerError;
+      if (feed.error && !stopping) throw feed.error;
     } finally {
       stopConsumer = undefined;
+      maxQueued = Math.max(maxQueued, feed.maxQueued);
+      feedNow = undefined;
       await applying?.catch(() => undefined);
-      await messages.close().catch(() => undefined);
+      await feed.close();
     }
     return 'stopped';
   }
@@ -622,7 +606,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       })();
       return closed;
     },
-    stats: () => ({ position, ...counts, skippedReads: state.skippedReads, refused: { ...refused }, invalidByReason: { ...invalidByReason }, invalidByOrigin: { ...invalidByOrigin } }),
+    stats: () => ({ position, ...counts, skippedReads: state.skippedReads, maxQueued: Math.max(maxQueued, feedNow?.maxQueued ?? 0), refused: { ...refused }, invalidByReason: { ...invalidByReason }, invalidByOrigin: { ...invalidByOrigin } }),
     reached(seq) {
       if (position >= seq || stopping) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ seq, resolve }));

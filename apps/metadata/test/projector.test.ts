@@ -97,7 +97,7 @@ describe('metadata projector reads and batches', () => {
   }
   afterEach(async () => {
     await Promise.all(running.splice(0).map((p) => p.close()));
-    for (const operator of ['ors', 'orr']) await dropOperator(operator);
+    for (const operator of ['ors', 'orr', 'orq']) await dropOperator(operator);
   });
 
   it('on an empty bucket skips reads of keys it never wrote, and still reads (and decides right) keys it wrote but forgot', async () => {
@@ -141,6 +141,19 @@ describe('metadata projector reads and batches', () => {
     await waitFor(() => second.outcomes.has(again.id), { timeoutMs: 15_000, description: 'rollback decided' });
     expect(second.outcomes.get(again.id)).toMatchObject({ outcome: 'refused', code: 'seq.rollback' });
     expect(second.projector.stats().skippedReads).toBe(0);
+  });
+
+  it('replaying a backlog holds a few batches in memory, not the stream', async () => {
+    const { projector, outcomes, publish } = await setup('orq', true, { batchSize: 4 });
+    const alice = generateSigningKey();
+    const records = Array.from({ length: 300 }, () => manifest(alice));
+    for (const r of records) await publish(r);
+    await projector.start();
+    await waitFor(() => outcomes.size === records.length, { timeoutMs: 15_000, description: 'all 300 decided' });
+    expect(projector.stats().accepted).toBe(300);
+    // Paused at 32 (8 batches of 4); what was already on its way when it paused comes on top.
+    expect(projector.stats().maxQueued).toBeGreaterThanOrEqual(32);
+    expect(projector.stats().maxQueued).toBeLessThan(100);
   });
 
   it('under live load takes what arrived while a batch was written as the next batch (not one record a batch)', async () => {

@@ -37,3 +37,4 @@ export {
 } from './record-ledger.ts';
 export { parseStreamSource, sourceOperatorOf, STREAM_SOURCE_HEADER } from './stream-source.ts';
 export { checkEnvelope, checkVerifiedEnvelope, type EnvelopeCheck, type RecordEnvelope } from './record-envelope.ts';
+export { OrderedFeed, type OrderedFeedOptions } from './ordered-feed.ts';
