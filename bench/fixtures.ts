@@ -5,9 +5,29 @@ import { create as createDigest } from 'multiformats/hashes/digest';
 import { signDocument, type SigningKey } from '@dmf/protocol';
 
 /** CIDv1, raw codec, sha2-256 of `bytes`, the form PROTOCOL.md requires for chunks. */
-function rawCid(bytes: Uint8Array): string {
+export function rawCid(bytes: Uint8Array): string {
   const digest = createDigest(0x12, createHash('sha256').update(bytes).digest());
   return CID.createV1(raw.code, digest).toString();
+}
+
+/**
+ * The text members of the benchmarks' typical content manifest (all but chunks, size
+ * and fingerprint): the same in every benchmark, so their documents are the same size.
+ */
+export function manifestText(key: SigningKey, n: number) {
+  return {
+    kind: 'content_manifest',
+    manifest_id: randomUUID(),
+    creator: key.did,
+    title: `Field recordings from the river delta, volume ${n}`,
+    description: 'Ambient recordings made at dawn along the delta; released under a free licence for remixing.',
+    tags: ['ambient', 'field-recording', 'nature', 'river'],
+    category: 'music',
+    version: '1.0.0',
+    language: 'en',
+    license: 'CC-BY-4.0',
+    mime: 'audio/flac',
+  };
 }
 
 /**
@@ -18,20 +38,10 @@ export function typicalManifest(key: SigningKey, n: number, now: Date): Record<s
   const chunks = Array.from({ length: 8 }, (_, i) => rawCid(new TextEncoder().encode(`record ${n} chunk ${i}`)));
   return signDocument(
     {
-      kind: 'content_manifest',
-      manifest_id: randomUUID(),
-      creator: key.did,
-      title: `Field recordings from the river delta, volume ${n}`,
-      description: 'Ambient recordings made at dawn along the delta; released under a free licence for remixing.',
-      tags: ['ambient', 'field-recording', 'nature', 'river'],
-      category: 'music',
+      ...manifestText(key, n),
       chunks,
       size: 8 * 262_144,
       fingerprint: rawCid(new TextEncoder().encode(`record ${n} whole`)),
-      version: '1.0.0',
-      language: 'en',
-      license: 'CC-BY-4.0',
-      mime: 'audio/flac',
     },
     key,
     { now },

@@ -8,22 +8,15 @@
  * Creators are deterministic (creator `c` is the key of a seed derived from `c`), so
  * signing workers and the main thread agree on who signed what without passing keys.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { CID } from 'multiformats/cid';
-import * as raw from 'multiformats/codecs/raw';
-import { create as createDigest } from 'multiformats/hashes/digest';
+import { createHash } from 'node:crypto';
 import { canonicalBytes, signRecord, signingKeyFromSeed, type SigningKey } from '@dmf/protocol';
+import { manifestText, rawCid } from './fixtures.ts';
 
 /** A signed manifest as the benchmarks send it: record id, manifest id, canonical bytes. */
 export interface BenchManifest {
   id: string;
   manifestId: string;
   bytes: Uint8Array;
-}
-
-function rawCid(bytes: Uint8Array): string {
-  const digest = createDigest(0x12, createHash('sha256').update(bytes).digest());
-  return CID.createV1(raw.code, digest).toString();
 }
 
 /** Creator number `c`'s key (the same in every thread and run). */
@@ -36,20 +29,10 @@ export function benchManifest(key: SigningKey, n: number, now: Date, salt: strin
   const parts = Array.from({ length: 8 }, (_, i) => Buffer.from(`${salt} record ${n} chunk ${i}`));
   const record = signRecord(
     {
-      kind: 'content_manifest',
-      manifest_id: randomUUID(),
-      creator: key.did,
-      title: `Field recordings from the river delta, volume ${n}`,
-      description: 'Ambient recordings made at dawn along the delta; released under a free licence for remixing.',
-      tags: ['ambient', 'field-recording', 'nature', 'river'],
-      category: 'music',
+      ...manifestText(key, n),
       chunks: parts.map(rawCid),
       size: parts.reduce((total, p) => total + p.length, 0),
       fingerprint: rawCid(Buffer.concat(parts)),
-      version: '1.0.0',
-      language: 'en',
-      license: 'CC-BY-4.0',
-      mime: 'audio/flac',
     },
     key,
     { now },

@@ -95,13 +95,11 @@ try {
   progress(`  ${N.toLocaleString('en-US')} signed, published and in FEDERATED after ${fillSeconds.toFixed(0)} s`);
 
   // 2. A fresh node process projects all of it; then memory and sizes.
+  // Both node processes: the same TLS, rate limit, log level, bus and operator.
+  const nodeOptions = { tls: { key: tls.key, cert: tls.cert }, rateLimit: BENCH_RATE_LIMIT, logLevel, natsUrl: bus.server.url, operator: OPERATOR };
   const dmf = await startServerChild({
     mode: 'dmf',
-    tls: { key: tls.key, cert: tls.cert },
-    rateLimit: BENCH_RATE_LIMIT,
-    logLevel,
-    natsUrl: bus.server.url,
-    operator: OPERATOR,
+    ...nodeOptions,
     projectUntil: lastSeq,
   });
   children.push(dmf);
@@ -116,11 +114,7 @@ try {
   await dmf.close();
   const reader = await startServerChild({
     mode: 'dmf-reads',
-    tls: { key: tls.key, cert: tls.cert },
-    rateLimit: BENCH_RATE_LIMIT,
-    logLevel,
-    natsUrl: bus.server.url,
-    operator: OPERATOR,
+    ...nodeOptions,
   });
   children.push(reader);
   // The reading process's head view (metadata-server.ts answers `stats` with it as `view`).
