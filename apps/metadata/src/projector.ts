@@ -24,16 +24,18 @@ import { pino } from 'pino';
 import { createVerifyPool, type CategorySnapshot, type ContentManifest, type VerifyPool } from '@dmf/protocol';
 import { checkEnvelope, checkVerifiedEnvelope, OrderedFeed, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
-import { decide, type ContentRecord, type Decision, type Effects } from './domain/decide.ts';
+import { decide, type ContentRecord, type Decision, type Effects, type ManifestHead } from './domain/decide.ts';
+import { labelsOf } from './domain/labels.ts';
 import type { Prechecked } from './domain/prechecks.ts';
 
 /** The record-only metadata rules, as a check for createVerifyPool (domain/prechecks.ts). */
 export const METADATA_PRECHECKS = new URL('./domain/prechecks.ts', import.meta.url);
-import { DATA_PREFIXES, KEYS, STATE_PREFIXES } from './domain/keys.ts';
+import { DATA_PREFIXES, KEYS, LEGACY_PREFIXES, STATE_PREFIXES } from './domain/keys.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
+import { BatchLists } from './store/batch-lists.ts';
 import { BatchWrites } from './store/batch-writes.ts';
 import { CachedState } from './store/cached-state.ts';
-import { decodeEntry, EMPTY, encodeJson } from './store/codec.ts';
+import { decodeEntry, encodeJson } from './store/codec.ts';
 import { ProjectionLease } from './store/lease.ts';
 import type { MetadataStore, StoredVersion } from './store/metadata-store.ts';
 import { kvStreamName } from '@dmf/streams';
@@ -70,7 +72,7 @@ export interface MetadataProjectorOptions {
   lease?: ProjectionLease;
   /**
    * Threads that verify records (createVerifyPool); 0 verifies on this thread. Default:
-   * a core but one, at most 4. Ignored when `verifier` is given.
+   * one per core, at most 4 (defaultVerifyThreads). Ignored when `verifier` is given.
    */
   verifyThreads?: number;
   /**
@@ -249,8 +251,8 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     return pending;
   }
 
-  /** Writes of one accepted record, but its head (written after every batch's effects). */
-  function effectWrites(effects: Effects, writes: BatchWrites): void {
+  /** Writes of one accepted record, but its head and index lists (written after every batch's effects). */
+  async function effectWrites(effects: Effects, writes: BatchWrites, lists: BatchLists): Promise<void> {
     const { head, previous } = effects;
     if (previous) {
       const archived: StoredVersion = { record_id: previous.record_id, record: previous.record };
@@ -261,14 +263,11 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       writes.put(KEYS.fingerprint(head.fingerprint), encodeJson(effects.claimFingerprint));
       state.setClaim(head.fingerprint, effects.claimFingerprint);
     }
-    if (effects.newManifest) {
-      writes.put(KEYS.creatorEntry(head.creator, head.manifest_id), EMPTY);
-      writes.put(KEYS.creatorCount(head.creator), encodeJson(effects.creatorManifests));
-      state.setCount(head.creator, effects.creatorManifests);
+    if (effects.newManifest) await lists.append(KEYS.creatorList(head.creator), head.manifest_id);
+    for (const label of effects.labelsRemoved) {
+      await lists.remove(KEYS.labelList(label), (previous as ManifestHead).joins[label] as number, head.manifest_id);
     }
-    // Published in call order on one connection, so a label left and rejoined in one batch ends joined.
-    for (const label of effects.labelsRemoved) writes.delete(KEYS.labelEntry(label, head.manifest_id));
-    for (const label of effects.labelsAdded) writes.put(KEYS.labelEntry(label, head.manifest_id), EMPTY);
+    for (const label of effects.labelsAdded) head.joins[label] = await lists.append(KEYS.labelList(label), head.manifest_id);
     state.setHead(head);
   }
 
@@ -290,9 +289,10 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     await state.prefetch(
       records.map((r) => r.manifest_id),
       records.map((r) => r.fingerprint),
-      records.map((r) => r.creator),
+      records.flatMap((r) => [KEYS.creatorList(r.creator), ...labelsOf(r).map(KEYS.labelList)]),
     );
     const writes = new BatchWrites();
+    const lists = new BatchLists(state);
     const heads = new Map<string, Effects['head']>();
     const decided: DecidedBatch['decided'] = [];
     for (const p of pending) {
@@ -300,7 +300,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       const decision = await decide(state, p.record, limits);
       p.outcome = outcomeOf(decision);
       if (decision.outcome === 'accepted') {
-        effectWrites(decision.effects, writes);
+        await effectWrites(decision.effects, writes, lists);
         heads.set(decision.effects.head.manifest_id, decision.effects.head);
         decided.push({ accepted: true });
       } else if (decision.outcome === 'duplicate') {
@@ -313,6 +313,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     // Any node's snapshots (ours come back through the log too), in log order.
     const snapshots = pending.flatMap((p) => (p.snapshot ? [p.snapshot] : []));
     for (const [key, part] of await snapshotPartWrites(kv, snapshots)) writes.put(key, encodeJson(part));
+    lists.writeTo(writes);
     // Heads after every other effect (see the top of this file).
     for (const head of heads.values()) writes.put(KEYS.head(head.manifest_id), encodeJson(head));
     return { id, lastSeq: (batch.at(-1) as JsMsg).seq, writes, pending, decided, snapshots: snapshots.length };
@@ -573,6 +574,12 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
           }));
         await readPosition();
         await watchRebuildRequests();
+        if (await store.holdsAnyKey(LEGACY_PREFIXES)) {
+          // Written by an older DMF, in a layout this one does not read (domain/keys.ts).
+          // Before start() returns, so that nobody is told a position the old layout claimed.
+          log.warn('the metadata projection is in an older layout: rebuilding it from the log');
+          await serialized(startOver);
+        }
       } catch (error) {
         // Nothing runs: close() must not wait for a loop that never started.
         stopping = true;

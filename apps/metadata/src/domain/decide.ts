@@ -37,6 +37,11 @@ export interface ManifestHead {
   labels: string[];
   /** Every accepted `seq`, ascending (the current one last). */
   seqs: number[];
+  /**
+   * Where the manifest is in each label's list: its join number there (index-list.ts).
+   * decide() carries over the labels it keeps; the projector numbers the new ones.
+   */
+  joins: Record<string, number>;
   /** The current version's signed record, as published. */
   record: ContentManifest;
 }
@@ -148,6 +153,7 @@ async function decideOrThrow(view: StateView, record: ContentRecord, limits: Met
     category: normalizeLabel(m.category),
     labels,
     seqs: [...(previous?.seqs ?? []), m.seq],
+    joins: keptJoins(previous, after),
     record: m,
   };
   return {
@@ -162,4 +168,11 @@ async function decideOrThrow(view: StateView, record: ContentRecord, limits: Met
       labelsRemoved: [...before].filter((l) => !after.has(l)),
     },
   };
+}
+
+/** The previous version's join numbers of the labels that stay. */
+function keptJoins(previous: ManifestHead | undefined, labels: ReadonlySet<string>): Record<string, number> {
+  const joins: Record<string, number> = {};
+  for (const [label, join] of Object.entries(previous?.joins ?? {})) if (labels.has(label)) joins[label] = join;
+  return joins;
 }

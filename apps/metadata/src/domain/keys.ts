@@ -8,9 +8,10 @@
  * | `man.<manifest_id>` | head: the current version and its signed record |
  * | `ver.<manifest_id>.<seq>` | an earlier version's signed record |
  * | `fp.<fingerprint>` | the creator and manifest that first claimed a fingerprint |
- * | `cnt.<creator>` | how many manifests a creator owns |
- * | `cre.<creator>.<manifest_id>` | (empty) the creator's manifests, in order of first publication |
- * | `idx.<hex label>.<manifest_id>` | (empty) the manifests under a label, in order of joining it |
+ * | `cre.<creator>` | the creator's list: how many manifests they own, and the open chunk (index-list.ts) |
+ * | `cre.<creator>.<n>` | chunk `n` of the creator's manifests, in order of first publication |
+ * | `idx.<hex label>` | a label's list: joins so far, and the open chunk |
+ * | `idx.<hex label>.<n>` | chunk `n` of the manifests under a label, in order of joining it |
  * | `snap.<node>.<stream>.<part>` | a node's newest categorisation snapshot of a stream, one key per part |
  * | `_pos` | the last FEDERATED stream sequence applied |
  * | `_lease` | which process may write (one projector per operator) |
@@ -39,11 +40,10 @@ export const KEYS = {
   head: (manifestId: string) => `man.${manifestId}`,
   version: (manifestId: string, seq: number) => `ver.${manifestId}.${seq}`,
   fingerprint: (cid: string) => `fp.${cid}`,
-  creatorCount: (creator: string) => `cnt.${didKeyToken(creator)}`,
-  creatorEntry: (creator: string, manifestId: string) => `cre.${didKeyToken(creator)}.${manifestId}`,
-  creatorPrefix: (creator: string) => `cre.${didKeyToken(creator)}`,
-  labelEntry: (label: string, manifestId: string) => `idx.${labelToken(label)}.${manifestId}`,
-  labelPrefix: (label: string) => `idx.${labelToken(label)}`,
+  creatorList: (creator: string) => `cre.${didKeyToken(creator)}`,
+  labelList: (label: string) => `idx.${labelToken(label)}`,
+  /** Chunk `n` of a list (`list` is a creatorList or labelList key). */
+  listChunk: (list: string, n: number) => `${list}.${n}`,
   snapshot: (node: string) => `snap.${didKeyToken(node)}`,
   snapshotPart: (node: string, stream: string, part: number) => `snap.${didKeyToken(node)}.${stream}.${part}`,
   position: '_pos',
@@ -52,18 +52,20 @@ export const KEYS = {
   snapshotRequest: '_snapshot',
 } as const;
 
+/**
+ * Prefixes of an older layout of the projection (before 2026-11-29: `cnt.<creator>`,
+ * and one `cre.`/`idx.` key per entry). The projector rebuilds a projection that holds
+ * them (projector.ts).
+ */
+export const LEGACY_PREFIXES = ['cnt'] as const;
+
 /** Key prefixes of the projection's content (everything a rebuild drops). */
-export const DATA_PREFIXES = ['man', 'ver', 'fp', 'cnt', 'cre', 'idx', 'snap'] as const;
+export const DATA_PREFIXES = ['man', 'ver', 'fp', 'cre', 'idx', 'snap', ...LEGACY_PREFIXES] as const;
 
 /** Prefixes of the keys the projector's decisions read (cached-state.ts). */
-export const STATE_PREFIXES = ['man', 'ver', 'fp', 'cnt'] as const;
+export const STATE_PREFIXES = ['man', 'ver', 'fp', 'cre', 'idx'] as const;
 
 /** Keys that say how far the projection got and who writes it, not what it holds: left out of digests. */
 export function isBookkeepingKey(key: string): boolean {
   return key.startsWith('_');
-}
-
-/** The manifest id at the end of a `cre.` or `idx.` entry key. */
-export function manifestIdOfEntry(key: string): string {
-  return key.slice(key.lastIndexOf('.') + 1);
 }

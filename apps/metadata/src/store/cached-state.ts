@@ -17,6 +17,7 @@
  * of the projector's time.
  */
 import type { FingerprintClaim, ManifestHead, StateView } from '../domain/decide.ts';
+import type { ListEntry, ListHead } from '../domain/index-list.ts';
 import { KEYS } from '../domain/keys.ts';
 import { KeyFilter } from '../domain/key-filter.ts';
 import type { MetadataStore } from './metadata-store.ts';
@@ -53,7 +54,8 @@ export class CachedState implements StateView {
   readonly #store: MetadataStore;
   readonly #heads: Lru<Cached<ManifestHead>>;
   readonly #claims: Lru<Cached<FingerprintClaim>>;
-  readonly #counts: Lru<number>;
+  /** Index lists' own values (index-list.ts), by key; the projector changes them in place. */
+  readonly #lists: Lru<Cached<ListHead>>;
   /** Values of batches not settled yet, by KV key, with the batch that set them last. */
   readonly #unsettled = new Map<string, { value: unknown; batch: number }>();
   #batch = 0;
@@ -66,7 +68,7 @@ export class CachedState implements StateView {
     this.#store = store;
     this.#heads = new Lru(maxEntries);
     this.#claims = new Lru(maxEntries);
-    this.#counts = new Lru(maxEntries);
+    this.#lists = new Lru(maxEntries);
   }
 
   /** The bucket held none of the projection's data when the filter began: misses it never saw are absent. */
@@ -135,23 +137,36 @@ export class CachedState implements StateView {
   }
 
   async creatorManifests(creator: string): Promise<number> {
-    const unsettled = this.#fromUnsettled<number>(KEYS.creatorCount(creator));
+    return (await this.listHead(KEYS.creatorList(creator)))?.joined ?? 0;
+  }
+
+  /** A list's own value; the projector may change the object it gets, then calls setList. */
+  async listHead(key: string): Promise<ListHead | undefined> {
+    const unsettled = this.#fromUnsettled<ListHead>(key);
     if (unsettled !== undefined) return unsettled;
-    let value = this.#counts.get(creator);
+    let value = this.#lists.get(key);
     if (value === undefined) {
-      value = this.#knownAbsent(KEYS.creatorCount(creator)) ? 0 : await this.#store.creatorManifests(creator);
-      this.#counts.set(creator, value);
+      value = this.#knownAbsent(key) ? ABSENT : ((await this.#store.listHead(key)) ?? ABSENT);
+      this.#lists.set(key, value);
     }
-    return value;
+    return value === ABSENT ? undefined : value;
+  }
+
+  /** A full chunk of a list (rare: a manifest leaving a label); not cached once settled. */
+  async listChunk(list: string, chunk: number): Promise<ListEntry[]> {
+    const key = KEYS.listChunk(list, chunk);
+    const unsettled = this.#fromUnsettled<ListEntry[]>(key);
+    if (unsettled !== undefined) return unsettled;
+    return this.#knownAbsent(key) ? [] : this.#store.listChunk(list, chunk);
   }
 
   /** Reads what a batch will need at once, in parallel, instead of one round trip after another. */
-  async prefetch(manifestIds: Iterable<string>, fingerprints: Iterable<string>, creators: Iterable<string>): Promise<void> {
+  async prefetch(manifestIds: Iterable<string>, fingerprints: Iterable<string>, lists: Iterable<string>): Promise<void> {
     const reads: Promise<unknown>[] = [];
     const known = (key: string) => this.#unsettled.has(key);
     for (const id of new Set(manifestIds)) if (!this.#heads.has(id) && !known(KEYS.head(id))) reads.push(this.head(id));
     for (const fp of new Set(fingerprints)) if (!this.#claims.has(fp) && !known(KEYS.fingerprint(fp))) reads.push(this.fingerprintClaim(fp));
-    for (const c of new Set(creators)) if (!this.#counts.has(c) && !known(KEYS.creatorCount(c))) reads.push(this.creatorManifests(c));
+    for (const key of new Set(lists)) if (!this.#lists.has(key) && !known(key)) reads.push(this.listHead(key));
     await Promise.all(reads);
   }
 
@@ -166,9 +181,13 @@ export class CachedState implements StateView {
     this.#claims.set(fingerprint, claim);
     this.#setUnsettled(KEYS.fingerprint(fingerprint), claim);
   }
-  setCount(creator: string, count: number): void {
-    this.#counts.set(creator, count);
-    this.#setUnsettled(KEYS.creatorCount(creator), count);
+  setList(key: string, list: ListHead): void {
+    this.#lists.set(key, list);
+    this.#setUnsettled(key, list);
+  }
+  /** A full chunk: only until settled, like versions (read again when a manifest leaves a label). */
+  setListChunk(list: string, chunk: number, entries: ListEntry[]): void {
+    this.#setUnsettled(KEYS.listChunk(list, chunk), entries);
   }
   /** An archived version: only until settled (a repeat of an old version is rare; then it reads the bucket). */
   setVersion(manifestId: string, seq: number, recordId: string): void {
@@ -181,7 +200,7 @@ export class CachedState implements StateView {
   reset(): void {
     this.#heads.clear();
     this.#claims.clear();
-    this.#counts.clear();
+    this.#lists.clear();
     this.#unsettled.clear();
   }
 }

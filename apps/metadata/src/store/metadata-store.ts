@@ -4,19 +4,18 @@
  * and label indices. The adapter and the projector's state view read through here; only
  * the projector writes (./projection-writer.ts).
  *
- * Index pages: an index entry (`cre.…` / `idx.…`) is written once when a manifest joins
- * the index and deleted when it leaves (the bucket keeps one message per key, so the
- * delete marker replaces the entry). Listing walks the bucket's stream in sequence order
- * with direct gets (`next_by_subj`), so the order is the order of joining, and a cursor
- * (the stream sequence of the last entry returned) stays valid while entries come and
- * go: nothing before it moves, nothing is skipped, nothing is returned twice.
+ * Index lists (domain/index-list.ts): a page reads the list's own value (the count of
+ * joins and the open chunk) and the full chunks from where the cursor points. A cursor
+ * is a join number, so it stays valid while entries come and go: nothing before it
+ * moves, nothing is skipped, nothing is returned twice.
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ContentManifest } from '@dmf/protocol';
 import { kvStreamName } from '@dmf/streams';
 import type { FingerprintClaim, ManifestHead } from '../domain/decide.ts';
-import { KEYS, manifestIdOfEntry } from '../domain/keys.ts';
+import { chunksFrom, type ListEntry, type ListHead } from '../domain/index-list.ts';
+import { KEYS } from '../domain/keys.ts';
 import { decodeEntry } from './codec.ts';
 
 /** An earlier version as stored under `ver.<id>.<seq>`. */
@@ -36,16 +35,16 @@ export interface ProjectionPosition {
   seq: number;
 }
 
-/** Cursors are the stream sequence of the last entry returned, in base-36 (short, opaque enough). */
-export function encodeCursor(seq: number): string {
-  return seq.toString(36);
+/** A cursor is the join number the next page starts from (always > 0), in base-36 (short, opaque enough). */
+export function encodeCursor(join: number): string {
+  return join.toString(36);
 }
 
-/** The sequence a cursor stands for, or undefined when it is not one of ours. */
+/** The join number a cursor stands for, or undefined when it is not one of ours. */
 export function decodeCursor(cursor: string): number | undefined {
   if (!/^[0-9a-z]{1,11}$/.test(cursor)) return undefined;
-  const seq = Number.parseInt(cursor, 36);
-  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
+  const join = Number.parseInt(cursor, 36);
+  return Number.isSafeInteger(join) && join > 0 ? join : undefined;
 }
 
 export class MetadataStore {
@@ -83,8 +82,19 @@ export class MetadataStore {
     return decodeEntry<FingerprintClaim>(await this.kv.get(KEYS.fingerprint(fingerprint)));
   }
 
+  /** A list's own value (index-list.ts); `key` is a KEYS.creatorList or KEYS.labelList key. */
+  async listHead(key: string): Promise<ListHead | undefined> {
+    return decodeEntry<ListHead>(await this.kv.get(key));
+  }
+
+  /** A full chunk of a list (empty if it was never written). */
+  async listChunk(key: string, chunk: number): Promise<ListEntry[]> {
+    return decodeEntry<ListEntry[]>(await this.kv.get(KEYS.listChunk(key, chunk))) ?? [];
+  }
+
+  /** Manifests the creator owns: the length of their list (a creator never loses one). */
   async creatorManifests(creator: string): Promise<number> {
-    return decodeEntry<number>(await this.kv.get(KEYS.creatorCount(creator))) ?? 0;
+    return (await this.listHead(KEYS.creatorList(creator)))?.joined ?? 0;
   }
 
   /** Whether any key (a delete marker too) exists under one of these prefixes. */
@@ -102,38 +112,32 @@ export class MetadataStore {
 
   /** A creator's manifests, in the order they first published them. */
   listCreator(creator: string, cursor: number | undefined, limit: number): Promise<IndexPage> {
-    return this.#list(KEYS.creatorPrefix(creator), cursor, limit);
+    return this.#list(KEYS.creatorList(creator), cursor ?? 0, limit);
   }
 
   /** The manifests under a (normalised) label, in the order they joined it. */
   listLabel(label: string, cursor: number | undefined, limit: number): Promise<IndexPage> {
-    return this.#list(KEYS.labelPrefix(label), cursor, limit);
+    return this.#list(KEYS.labelList(label), cursor ?? 0, limit);
   }
 
-  async #list(prefix: string, cursor: number | undefined, limit: number): Promise<IndexPage> {
-    const filter = `$KV.${this.#bucket}.${prefix}.*`;
-    const ids: { id: string; seq: number }[] = [];
-    let seq = (cursor ?? 0) + 1;
-    let more = false;
+  async #list(key: string, from: number, limit: number): Promise<IndexPage> {
+    const list = await this.listHead(key);
+    if (!list) return { heads: [], next: undefined };
+    const { full, tail } = chunksFrom(list, from);
     // One entry beyond the page tells whether a next page exists.
-    while (ids.length <= limit) {
-      const message = await this.#jsm.direct.getMessage(this.#stream, { seq, next_by_subj: filter });
-      if (!message) break;
-      seq = message.seq + 1;
-      const operation = message.header?.get('KV-Operation');
-      if (operation === 'DEL' || operation === 'PURGE') continue;
-      if (ids.length === limit) {
-        more = true;
-        break;
-      }
-      ids.push({ id: manifestIdOfEntry(message.subject), seq: message.seq });
+    const entries: ListEntry[] = [];
+    for (const chunk of full) {
+      for (const entry of await this.listChunk(key, chunk)) if (entry[0] >= from) entries.push(entry);
+      if (entries.length > limit) break;
     }
-    const heads = await Promise.all(ids.map(({ id }) => this.head(id)));
-    const last = ids.at(-1);
+    if (tail && entries.length <= limit) for (const entry of list.tail) if (entry[0] >= from) entries.push(entry);
+    const page = entries.slice(0, limit);
+    const heads = await Promise.all(page.map(([, id]) => this.head(id)));
+    const last = page.at(-1);
     return {
       // A head can only be missing if the projection is being rebuilt under us.
       heads: heads.filter((h): h is ManifestHead => h !== undefined),
-      next: more && last ? encodeCursor(last.seq) : undefined,
+      next: entries.length > limit && last ? encodeCursor(last[0] + 1) : undefined,
     };
   }
 }
