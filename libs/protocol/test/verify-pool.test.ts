@@ -45,6 +45,20 @@ describe('createVerifyPool', () => {
     expect(input.map((r) => Buffer.from(r.bytes).toString('hex'))).toEqual(before);
   });
 
+  it('splits a large call across its threads and gives every verdict in the order of the records', async () => {
+    const two = createVerifyPool({ threads: 2 });
+    try {
+      // 5 x 13 = 65 records: two slices (33 and 32), each a mix of outcomes.
+      const input = Array.from({ length: 13 }, () => records()).flat();
+      const verdicts = await two.verify(input);
+      expect(verdicts).toHaveLength(65);
+      expect(verdicts).toEqual(await inline.verify(input));
+      expect(verdicts.map((v) => v.ok)).toEqual(Array.from({ length: 13 }, () => [true, false, false, false, true]).flat());
+    } finally {
+      await two.close();
+    }
+  });
+
   it('answers an empty batch, and refuses a thread count that is not a whole number', async () => {
     expect(await pool.verify([])).toEqual([]);
     expect(() => createVerifyPool({ threads: -1 })).toThrow(/threads: must be a whole number/);
