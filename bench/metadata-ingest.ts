@@ -19,7 +19,7 @@ import { createMetadataProjector, METADATA_PRECHECKS, MetadataStore, openBucket 
 import { createVerifyPool } from '@dmf/protocol';
 import { startServerChild } from './metadata-child.ts';
 import { openPool, postAll, type LatencyFigures } from './metadata-load.ts';
-import { benchTls, BENCH_RATE_LIMIT, federatedHolds, OPERATOR, recreateBucket, startBenchBus, type BenchBus } from './metadata-setup.ts';
+import { benchTls, BENCH_RATE_LIMIT, cpuSecondsOf, federatedHolds, OPERATOR, pidOfServer, recreateBucket, startBenchBus, type BenchBus } from './metadata-setup.ts';
 import { signAll } from './metadata-sign.ts';
 import { median } from './measure.ts';
 import { benchSignVerify } from './sign-verify.ts';
@@ -62,6 +62,8 @@ export interface ProjectorRun {
   perSecond: number;
   accepted: number;
   batches: number;
+  /** CPU seconds during the round: this process (every thread) and nats-server. */
+  cpu: { node: number; natsServer: number };
 }
 
 /** A fresh projector over the bus's FEDERATED stream, timed until it has applied `lastSeq`. */
@@ -74,20 +76,26 @@ export async function projectAlone(bus: BenchBus, lastSeq: number): Promise<Proj
   await verifier.ready();
   // With the connection, as startMetadataRole runs it: the projector's unacknowledged batch writes.
   const projector = createMetadataProjector({ js: bus.js, nc: bus.nc, operator: OPERATOR, store, verifier, logger: pino({ level: 'warn' }) });
+  const natsPid = pidOfServer(bus.server.storeDir);
+  const natsCpuBefore = natsPid === undefined ? Number.NaN : cpuSecondsOf(natsPid);
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let stats;
   let seconds;
+  let cpu;
   try {
     await projector.start();
     await projector.reached(lastSeq);
     seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpuBefore);
+    cpu = { node: (used.user + used.system) / 1e6, natsServer: natsPid === undefined ? Number.NaN : cpuSecondsOf(natsPid) - natsCpuBefore };
     stats = projector.stats();
     await projector.close();
   } finally {
     await verifier.close();
   }
   if (stats.position < lastSeq) throw new Error(`projector stopped at ${stats.position} of ${lastSeq}`);
-  return { seconds, perSecond: lastSeq / seconds, accepted: stats.accepted, batches: stats.batches };
+  return { seconds, perSecond: lastSeq / seconds, accepted: stats.accepted, batches: stats.batches, cpu };
 }
 
 /**

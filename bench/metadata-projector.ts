@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.manifests);
 const rounds = Number(args.rounds);
+const microseconds = (seconds: number) => `${Math.round((seconds / N) * 1e6)} µs`;
 
 const load = loadavg()[0] ?? 0;
 const manifests = await signAll({ count: N, creators: Number(args.creators) });
@@ -33,7 +34,11 @@ try {
   const lastSeq = await federatedHolds(bus, N);
   const { rounds: runs, baselines: verify } = await measureProjector(bus, lastSeq, N, rounds);
   const projector = runs.map((r) => r.perSecond);
-  runs.forEach((run, i) => process.stdout.write(`round ${i + 1}: projector ${formatRate(run.perSecond)} (${run.batches} batches), full verification ${formatRate(verify[i] as number)}\n`));
+  runs.forEach((run, i) =>
+    process.stdout.write(
+      `round ${i + 1}: projector ${formatRate(run.perSecond)} (${run.batches} batches; CPU per manifest: node ${microseconds(run.cpu.node)}, nats-server ${microseconds(run.cpu.natsServer)}), full verification ${formatRate(verify[i] as number)}\n`,
+    ),
+  );
   const ratio = median(projector.map((p, i) => p / (verify[i] as number)));
   process.stdout.write(
     `${N.toLocaleString('en-US')} manifests, load average ${load.toFixed(2)} at the start, ${loadavg()[0]?.toFixed(2)} at the end\n` +
