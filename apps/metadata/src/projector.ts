@@ -263,11 +263,18 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       writes.put(KEYS.fingerprint(head.fingerprint), encodeJson(effects.claimFingerprint));
       state.setClaim(head.fingerprint, effects.claimFingerprint);
     }
-    if (effects.newManifest) await lists.append(KEYS.creatorList(head.creator), head.manifest_id);
+    if (effects.newManifest) {
+      const appended = lists.append(KEYS.creatorList(head.creator), head.manifest_id);
+      if (appended instanceof Promise) await appended;
+    }
     for (const label of effects.labelsRemoved) {
       await lists.remove(KEYS.labelList(label), (previous as ManifestHead).joins[label] as number, head.manifest_id);
     }
-    for (const label of effects.labelsAdded) head.joins[label] = await lists.append(KEYS.labelList(label), head.manifest_id);
+    for (const label of effects.labelsAdded) {
+      // Awaited only when the list had to be read: nearly always it is at hand.
+      const join = lists.append(KEYS.labelList(label), head.manifest_id);
+      head.joins[label] = join instanceof Promise ? await join : join;
+    }
     state.setHead(head);
   }
 

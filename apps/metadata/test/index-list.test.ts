@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { applyDefinitions, publishRecords } from '@dmf/bus';
 import { federatedStream, metadataBucket, originStream, projectionBucketName, METADATA } from '@dmf/streams';
 import { startNatsServer, type NatsServerHandle } from '@dmf/testing';
-import { appendTo, chunksFrom, emptyList, inFullChunk, LIST_CHUNK_SIZE, removeFromTail, withoutEntry, type ListEntry } from '../src/domain/index-list.ts';
+import { appendTo, chunksFrom, emptyList, entriesOf, inFullChunk, LIST_CHUNK_SIZE, removeFromTail, withoutEntry, type FullChunk } from '../src/domain/index-list.ts';
 import { KEYS } from '../src/domain/keys.ts';
 import { createMetadataProjector } from '../src/projector.ts';
 import { decodeCursor, MetadataStore } from '../src/store/metadata-store.ts';
@@ -16,16 +16,16 @@ import { generateSigningKey, manifest, nextVersion, type SignedManifest } from '
 describe('index lists (pure)', () => {
   it('fills the tail, hands over a full chunk at every LIST_CHUNK_SIZE joins, and numbers joins from 0', () => {
     const list = emptyList();
-    const full: { chunk: number; entries: ListEntry[] }[] = [];
+    const full: FullChunk[] = [];
     for (let i = 0; i < LIST_CHUNK_SIZE * 2 + 3; i++) {
       const { join, full: filled } = appendTo(list, `m${i}`);
       expect(join).toBe(i);
       if (filled) full.push(filled);
     }
     expect(full.map((f) => f.chunk)).toEqual([0, 1]);
-    expect(full[1]?.entries[0]).toEqual([LIST_CHUNK_SIZE, `m${LIST_CHUNK_SIZE}`]);
-    expect(full[1]?.entries).toHaveLength(LIST_CHUNK_SIZE);
-    expect(list).toEqual({ joined: LIST_CHUNK_SIZE * 2 + 3, tail: [0, 1, 2].map((k) => [LIST_CHUNK_SIZE * 2 + k, `m${LIST_CHUNK_SIZE * 2 + k}`]) });
+    expect(full[1]?.slots[0]).toBe(`m${LIST_CHUNK_SIZE}`);
+    expect(full[1]?.slots).toHaveLength(LIST_CHUNK_SIZE);
+    expect(list).toEqual({ joined: LIST_CHUNK_SIZE * 2 + 3, tail: [0, 1, 2].map((k) => `m${LIST_CHUNK_SIZE * 2 + k}`) });
     expect(inFullChunk(list, LIST_CHUNK_SIZE * 2 - 1)).toBe(true);
     expect(inFullChunk(list, LIST_CHUNK_SIZE * 2)).toBe(false);
   });
@@ -34,15 +34,23 @@ describe('index lists (pure)', () => {
     const list = emptyList();
     for (let i = 0; i < 5; i++) appendTo(list, `m${i}`);
     removeFromTail(list, 2, 'm2');
-    expect(list.tail.map(([j]) => j)).toEqual([0, 1, 3, 4]);
-    const chunk: ListEntry[] = [
-      [0, 'a'],
-      [1, 'b'],
-    ];
-    expect(withoutEntry(chunk, 1, 'b')).toEqual([[0, 'a']]);
-    expect(chunk).toHaveLength(2); // a new array: a cached copy is not changed
-    expect(() => withoutEntry(chunk, 1, 'a')).toThrow(/no entry 1 for manifest a/);
-    expect(() => removeFromTail(list, 2, 'm2')).toThrow(/no entry 2/);
+    expect(entriesOf(list.tail, 0, 0).map((e) => e.join)).toEqual([0, 1, 3, 4]);
+    const chunk = ['a', 'b'];
+    expect(withoutEntry(chunk, 3, 3 * LIST_CHUNK_SIZE + 1, 'b')).toEqual(['a', null]);
+    expect(chunk).toEqual(['a', 'b']); // a new array: a cached copy is not changed
+    expect(() => withoutEntry(chunk, 3, 3 * LIST_CHUNK_SIZE + 1, 'a')).toThrow(/join 193 is not manifest a/);
+    expect(() => removeFromTail(list, 2, 'm2')).toThrow(/join 2 is not manifest m2/);
+  });
+
+  it('lists a chunk from a join number on, without the entries that left', () => {
+    const slots = ['a', null, 'c', 'd'];
+    expect(entriesOf(slots, 2, 0)).toEqual([
+      { join: 2 * LIST_CHUNK_SIZE, manifestId: 'a' },
+      { join: 2 * LIST_CHUNK_SIZE + 2, manifestId: 'c' },
+      { join: 2 * LIST_CHUNK_SIZE + 3, manifestId: 'd' },
+    ]);
+    expect(entriesOf(slots, 2, 2 * LIST_CHUNK_SIZE + 3).map((e) => e.manifestId)).toEqual(['d']);
+    expect(entriesOf(slots, 2, 3 * LIST_CHUNK_SIZE)).toEqual([]);
   });
 
   it('names the chunks a page from a join number reads', () => {
@@ -122,7 +130,9 @@ describe('index lists in the projection (real nats-server)', () => {
     // The list's value holds only its open chunk; the head knows where it joined again.
     const list = await store.listHead(KEYS.labelList('deep'));
     expect(list?.joined).toBe(count + 1);
-    expect(list?.tail.length).toBe((count + 1) % LIST_CHUNK_SIZE - 1);
+    // Slots of the open chunk: one per join in it, the one that left is null.
+    expect(list?.tail.length).toBe((count + 1) % LIST_CHUNK_SIZE);
+    expect(list?.tail.filter((slot) => slot === null)).toHaveLength(1);
     expect((await store.head(m(5).manifest_id))?.joins).toEqual({ deep: count, music: expect.any(Number) });
     expect((await store.head(m(6).manifest_id))?.joins.deep).toBe(6);
 
@@ -149,10 +159,11 @@ describe('index lists in the projection (real nats-server)', () => {
     };
     const first = Array.from({ length: LIST_CHUNK_SIZE + 10 }, () => manifest(bob, { tags: ['wide'] }));
     await publish(first);
-    const page1 = await store.listLabel('wide', undefined, 100);
+    const page1 = await store.listLabel('wide', undefined, 50);
+    expect(page1.next).toBeDefined();
     const later = Array.from({ length: 30 }, () => manifest(bob, { tags: ['wide'] }));
     await publish(later);
-    const rest = await listAll((cursor) => store.listLabel('wide', cursor ?? decodeCursor(page1.next as string), 100));
+    const rest = await listAll((cursor) => store.listLabel('wide', cursor ?? decodeCursor(page1.next as string), 50));
     await projector.close();
     expect([...page1.heads.map((h) => h.manifest_id), ...rest.ids]).toEqual([...first, ...later].map((r) => r.document.manifest_id));
   });

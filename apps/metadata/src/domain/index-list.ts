@@ -22,22 +22,36 @@
  * (ownership is for good), so its `joined` is the creator's manifest count.
  */
 
-/** Entries per chunk. A list's value holds at most this many; 128 ids is about 8 KB of JSON. */
-export const LIST_CHUNK_SIZE = 128;
+/**
+ * Entries per chunk. A list's value holds at most this many ids (about 3 KB of JSON) and
+ * is rewritten by every batch that adds to it, so a smaller chunk costs less to rewrite
+ * and a larger one fewer chunk writes and reads.
+ */
+export const LIST_CHUNK_SIZE = 64;
 
-/** One entry: join number and manifest id. */
-export type ListEntry = [join: number, manifestId: string];
+/**
+ * A chunk's (or the tail's) slots: slot `i` of chunk `c` is join number `c * LIST_CHUNK_SIZE + i`,
+ * `null` once its manifest left the list. Flat strings, not [join, id] pairs: this is
+ * encoded once per batch for every list the batch touched, and pairs took twice as long.
+ */
+export type ListSlots = (string | null)[];
 
-/** A list's own value: how many joins it has had, and the entries of its open chunk. */
+/** A list's own value: how many joins it has had, and the slots of its open chunk. */
 export interface ListHead {
   joined: number;
-  tail: ListEntry[];
+  tail: ListSlots;
+}
+
+/** One entry as a page lists it. */
+export interface ListEntry {
+  join: number;
+  manifestId: string;
 }
 
 /** A chunk that filled up: written under its number. */
 export interface FullChunk {
   chunk: number;
-  entries: ListEntry[];
+  slots: ListSlots;
 }
 
 export function emptyList(): ListHead {
@@ -59,10 +73,10 @@ export function openChunkOf(list: ListHead): number {
  */
 export function appendTo(list: ListHead, manifestId: string): { join: number; full?: FullChunk } {
   const join = list.joined;
-  list.tail.push([join, manifestId]);
+  list.tail.push(manifestId);
   list.joined = join + 1;
   if (list.joined % LIST_CHUNK_SIZE !== 0) return { join };
-  const full = { chunk: chunkOf(join), entries: list.tail };
+  const full = { chunk: chunkOf(join), slots: list.tail };
   list.tail = [];
   return { join, full };
 }
@@ -73,26 +87,37 @@ export function inFullChunk(list: ListHead, join: number): boolean {
 }
 
 /**
- * Entries without the one of `join` (a new array: the caller's copy may be cached).
- * Throws when it is not there: the head's join number and the list disagree, which
- * would be a bug, and writing on would lose track of the manifest.
+ * The slots of chunk `chunk` without join number `join` (a new array: the caller's copy
+ * may be cached). Throws when that slot is not the manifest's: the head's join number
+ * and the list disagree, which would be a bug, and writing on would lose track of it.
  */
-export function withoutEntry(entries: readonly ListEntry[], join: number, manifestId: string): ListEntry[] {
-  const at = entries.findIndex(([j]) => j === join);
-  if (at < 0 || (entries[at] as ListEntry)[1] !== manifestId) {
-    throw new Error(`index list: no entry ${join} for manifest ${manifestId}`);
-  }
-  return [...entries.slice(0, at), ...entries.slice(at + 1)];
+export function withoutEntry(slots: readonly (string | null)[], chunk: number, join: number, manifestId: string): ListSlots {
+  const at = join - chunk * LIST_CHUNK_SIZE;
+  if (slots[at] !== manifestId) throw new Error(`index list: join ${join} is not manifest ${manifestId}`);
+  const copy = [...slots];
+  copy[at] = null;
+  return copy;
 }
 
 /** Removes from the tail (in place); the entry must be in the open chunk. */
 export function removeFromTail(list: ListHead, join: number, manifestId: string): void {
-  list.tail = withoutEntry(list.tail, join, manifestId);
+  list.tail = withoutEntry(list.tail, openChunkOf(list), join, manifestId);
+}
+
+/** The entries of chunk `chunk`'s slots from join number `from` on, in order. */
+export function entriesOf(slots: readonly (string | null)[], chunk: number, from: number): ListEntry[] {
+  const entries: ListEntry[] = [];
+  const first = chunk * LIST_CHUNK_SIZE;
+  for (let i = Math.max(0, from - first); i < slots.length; i++) {
+    const manifestId = slots[i];
+    if (manifestId) entries.push({ join: first + i, manifestId });
+  }
+  return entries;
 }
 
 /**
- * The chunks to read for a page starting at join number `from`, in order: from the
- * chunk holding `from` up to the open one (the list's tail, not read separately).
+ * The full chunks to read for a page starting at join number `from`, in order, and
+ * whether the open one (the list's tail, not read separately) is in the page's range.
  */
 export function chunksFrom(list: ListHead, from: number): { full: number[]; tail: boolean } {
   const open = openChunkOf(list);

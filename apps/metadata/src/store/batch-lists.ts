@@ -4,7 +4,7 @@
  * batch sees them: a creator's count is their list's length), and each list and chunk
  * the batch touched is written once, at the end.
  */
-import { appendTo, chunkOf, emptyList, inFullChunk, removeFromTail, withoutEntry, type ListEntry, type ListHead } from '../domain/index-list.ts';
+import { appendTo, chunkOf, emptyList, inFullChunk, removeFromTail, withoutEntry, type ListHead, type ListSlots } from '../domain/index-list.ts';
 import { KEYS } from '../domain/keys.ts';
 import type { BatchWrites } from './batch-writes.ts';
 import type { CachedState } from './cached-state.ts';
@@ -14,31 +14,39 @@ export class BatchLists {
   readonly #state: CachedState;
   readonly #lists = new Map<string, ListHead>();
   /** Full chunks written in this batch, by chunk key. */
-  readonly #chunks = new Map<string, ListEntry[]>();
+  readonly #chunks = new Map<string, ListSlots>();
 
   constructor(state: CachedState) {
     this.#state = state;
   }
 
-  async #list(key: string): Promise<ListHead> {
-    let list = this.#lists.get(key);
-    if (list) return list;
+  /** The list, synchronously once this batch has it (most calls: a promise per call showed in profiles). */
+  #list(key: string): ListHead | Promise<ListHead> {
+    return this.#lists.get(key) ?? this.#load(key);
+  }
+
+  async #load(key: string): Promise<ListHead> {
     // The state's own object, changed in place: the state and this batch agree at once.
-    list = (await this.#state.listHead(key)) ?? emptyList();
+    const list = (await this.#state.listHead(key)) ?? emptyList();
     this.#lists.set(key, list);
     this.#state.setList(key, list);
     return list;
   }
 
-  #setChunk(list: string, chunk: number, entries: ListEntry[]): void {
-    this.#chunks.set(KEYS.listChunk(list, chunk), entries);
-    this.#state.setListChunk(list, chunk, entries);
+  #setChunk(list: string, chunk: number, slots: ListSlots): void {
+    this.#chunks.set(KEYS.listChunk(list, chunk), slots);
+    this.#state.setListChunk(list, chunk, slots);
   }
 
-  /** Appends a manifest to a list; its join number there. */
-  async append(list: string, manifestId: string): Promise<number> {
-    const { join, full } = appendTo(await this.#list(list), manifestId);
-    if (full) this.#setChunk(list, full.chunk, full.entries);
+  /** Appends a manifest to a list; its join number there (synchronously when this batch already has the list). */
+  append(list: string, manifestId: string): number | Promise<number> {
+    const head = this.#list(list);
+    return head instanceof Promise ? head.then((h) => this.#append(list, h, manifestId)) : this.#append(list, head, manifestId);
+  }
+
+  #append(list: string, head: ListHead, manifestId: string): number {
+    const { join, full } = appendTo(head, manifestId);
+    if (full) this.#setChunk(list, full.chunk, full.slots);
     return join;
   }
 
@@ -47,8 +55,8 @@ export class BatchLists {
     const head = await this.#list(list);
     if (!inFullChunk(head, join)) return removeFromTail(head, join, manifestId);
     const chunk = chunkOf(join);
-    const entries = this.#chunks.get(KEYS.listChunk(list, chunk)) ?? (await this.#state.listChunk(list, chunk));
-    this.#setChunk(list, chunk, withoutEntry(entries, join, manifestId));
+    const slots = this.#chunks.get(KEYS.listChunk(list, chunk)) ?? (await this.#state.listChunk(list, chunk));
+    this.#setChunk(list, chunk, withoutEntry(slots, chunk, join, manifestId));
   }
 
   /**
@@ -56,7 +64,7 @@ export class BatchLists {
    * who sees a list's count finds the chunks it points to.
    */
   writeTo(writes: BatchWrites): void {
-    for (const [key, entries] of this.#chunks) writes.put(key, encodeJson(entries));
+    for (const [key, slots] of this.#chunks) writes.put(key, encodeJson(slots));
     for (const [key, list] of this.#lists) writes.put(key, encodeJson(list));
   }
 }

@@ -17,7 +17,7 @@
  * of the projector's time.
  */
 import type { FingerprintClaim, ManifestHead, StateView } from '../domain/decide.ts';
-import type { ListEntry, ListHead } from '../domain/index-list.ts';
+import type { ListHead, ListSlots } from '../domain/index-list.ts';
 import { KEYS } from '../domain/keys.ts';
 import { KeyFilter } from '../domain/key-filter.ts';
 import type { MetadataStore } from './metadata-store.ts';
@@ -106,68 +106,68 @@ export class CachedState implements StateView {
     for (const [key, entry] of this.#unsettled) if (entry.batch <= batch) this.#unsettled.delete(key);
   }
 
-  async head(manifestId: string): Promise<ManifestHead | undefined> {
-    const unsettled = this.#fromUnsettled<ManifestHead>(KEYS.head(manifestId));
+  /**
+   * A value from the unsettled set or the cache, synchronously (nearly every call: a
+   * promise per lookup showed in the projector's profile), else read from the bucket
+   * and cached, absent included.
+   */
+  #lookup<V>(key: string, cache: Lru<Cached<V>>, cacheKey: string, read: () => Promise<V | undefined>): V | undefined | Promise<V | undefined> {
+    const unsettled = this.#fromUnsettled<V>(key);
     if (unsettled !== undefined) return unsettled;
-    let value = this.#heads.get(manifestId);
-    if (value === undefined) {
-      value = this.#knownAbsent(KEYS.head(manifestId)) ? ABSENT : ((await this.#store.head(manifestId)) ?? ABSENT);
-      this.#heads.set(manifestId, value);
+    const cached = cache.get(cacheKey);
+    if (cached !== undefined) return cached === ABSENT ? undefined : cached;
+    if (this.#knownAbsent(key)) {
+      cache.set(cacheKey, ABSENT);
+      return undefined;
     }
-    return value === ABSENT ? undefined : value;
+    return read().then((value) => {
+      cache.set(cacheKey, value ?? ABSENT);
+      return value;
+    });
+  }
+
+  head(manifestId: string): ManifestHead | undefined | Promise<ManifestHead | undefined> {
+    return this.#lookup(KEYS.head(manifestId), this.#heads, manifestId, () => this.#store.head(manifestId));
   }
 
   async versionRecordId(manifestId: string, seq: number): Promise<string | undefined> {
-    const key = `${manifestId}.${seq}`;
     // Rare (a repeated old version): versions archived in this batch are here, others in the bucket.
     const archived = this.#fromUnsettled<string>(KEYS.version(manifestId, seq));
     if (archived !== undefined || this.#knownAbsent(KEYS.version(manifestId, seq))) return archived;
     return (await this.#store.version(manifestId, seq))?.record_id;
   }
 
-  async fingerprintClaim(fingerprint: string): Promise<FingerprintClaim | undefined> {
-    const unsettled = this.#fromUnsettled<FingerprintClaim>(KEYS.fingerprint(fingerprint));
-    if (unsettled !== undefined) return unsettled;
-    let value = this.#claims.get(fingerprint);
-    if (value === undefined) {
-      value = this.#knownAbsent(KEYS.fingerprint(fingerprint)) ? ABSENT : ((await this.#store.fingerprintClaim(fingerprint)) ?? ABSENT);
-      this.#claims.set(fingerprint, value);
-    }
-    return value === ABSENT ? undefined : value;
+  fingerprintClaim(fingerprint: string): FingerprintClaim | undefined | Promise<FingerprintClaim | undefined> {
+    return this.#lookup(KEYS.fingerprint(fingerprint), this.#claims, fingerprint, () => this.#store.fingerprintClaim(fingerprint));
   }
 
-  async creatorManifests(creator: string): Promise<number> {
-    return (await this.listHead(KEYS.creatorList(creator)))?.joined ?? 0;
+  creatorManifests(creator: string): number | Promise<number> {
+    const list = this.listHead(KEYS.creatorList(creator));
+    return list instanceof Promise ? list.then((l) => l?.joined ?? 0) : (list?.joined ?? 0);
   }
 
   /** A list's own value; the projector may change the object it gets, then calls setList. */
-  async listHead(key: string): Promise<ListHead | undefined> {
-    const unsettled = this.#fromUnsettled<ListHead>(key);
-    if (unsettled !== undefined) return unsettled;
-    let value = this.#lists.get(key);
-    if (value === undefined) {
-      value = this.#knownAbsent(key) ? ABSENT : ((await this.#store.listHead(key)) ?? ABSENT);
-      this.#lists.set(key, value);
-    }
-    return value === ABSENT ? undefined : value;
+  listHead(key: string): ListHead | undefined | Promise<ListHead | undefined> {
+    return this.#lookup(key, this.#lists, key, () => this.#store.listHead(key));
   }
 
   /** A full chunk of a list (rare: a manifest leaving a label); not cached once settled. */
-  async listChunk(list: string, chunk: number): Promise<ListEntry[]> {
+  async listChunk(list: string, chunk: number): Promise<ListSlots> {
     const key = KEYS.listChunk(list, chunk);
-    const unsettled = this.#fromUnsettled<ListEntry[]>(key);
+    const unsettled = this.#fromUnsettled<ListSlots>(key);
     if (unsettled !== undefined) return unsettled;
     return this.#knownAbsent(key) ? [] : this.#store.listChunk(list, chunk);
   }
 
   /** Reads what a batch will need at once, in parallel, instead of one round trip after another. */
   async prefetch(manifestIds: Iterable<string>, fingerprints: Iterable<string>, lists: Iterable<string>): Promise<void> {
-    const reads: Promise<unknown>[] = [];
+    // Lookups answer at once from the cache (and for known-absent keys); only reads wait.
+    const reads: unknown[] = [];
     const known = (key: string) => this.#unsettled.has(key);
     for (const id of new Set(manifestIds)) if (!this.#heads.has(id) && !known(KEYS.head(id))) reads.push(this.head(id));
     for (const fp of new Set(fingerprints)) if (!this.#claims.has(fp) && !known(KEYS.fingerprint(fp))) reads.push(this.fingerprintClaim(fp));
     for (const key of new Set(lists)) if (!this.#lists.has(key) && !known(key)) reads.push(this.listHead(key));
-    await Promise.all(reads);
+    await Promise.all(reads.filter((read) => read instanceof Promise));
   }
 
   // Write-through: the projector records each accepted effect here as it decides it.
@@ -186,8 +186,8 @@ export class CachedState implements StateView {
     this.#setUnsettled(key, list);
   }
   /** A full chunk: only until settled, like versions (read again when a manifest leaves a label). */
-  setListChunk(list: string, chunk: number, entries: ListEntry[]): void {
-    this.#setUnsettled(KEYS.listChunk(list, chunk), entries);
+  setListChunk(list: string, chunk: number, slots: ListSlots): void {
+    this.#setUnsettled(KEYS.listChunk(list, chunk), slots);
   }
   /** An archived version: only until settled (a repeat of an old version is rare; then it reads the bucket). */
   setVersion(manifestId: string, seq: number, recordId: string): void {

@@ -14,7 +14,7 @@ import type { KV } from '@nats-io/kv';
 import type { ContentManifest } from '@dmf/protocol';
 import { kvStreamName } from '@dmf/streams';
 import type { FingerprintClaim, ManifestHead } from '../domain/decide.ts';
-import { chunksFrom, type ListEntry, type ListHead } from '../domain/index-list.ts';
+import { chunksFrom, entriesOf, openChunkOf, type ListEntry, type ListHead, type ListSlots } from '../domain/index-list.ts';
 import { KEYS } from '../domain/keys.ts';
 import { decodeEntry } from './codec.ts';
 
@@ -87,9 +87,9 @@ export class MetadataStore {
     return decodeEntry<ListHead>(await this.kv.get(key));
   }
 
-  /** A full chunk of a list (empty if it was never written). */
-  async listChunk(key: string, chunk: number): Promise<ListEntry[]> {
-    return decodeEntry<ListEntry[]>(await this.kv.get(KEYS.listChunk(key, chunk))) ?? [];
+  /** A full chunk of a list (no slots if it was never written). */
+  async listChunk(key: string, chunk: number): Promise<ListSlots> {
+    return decodeEntry<ListSlots>(await this.kv.get(KEYS.listChunk(key, chunk))) ?? [];
   }
 
   /** Manifests the creator owns: the length of their list (a creator never loses one). */
@@ -127,17 +127,17 @@ export class MetadataStore {
     // One entry beyond the page tells whether a next page exists.
     const entries: ListEntry[] = [];
     for (const chunk of full) {
-      for (const entry of await this.listChunk(key, chunk)) if (entry[0] >= from) entries.push(entry);
+      entries.push(...entriesOf(await this.listChunk(key, chunk), chunk, from));
       if (entries.length > limit) break;
     }
-    if (tail && entries.length <= limit) for (const entry of list.tail) if (entry[0] >= from) entries.push(entry);
+    if (tail && entries.length <= limit) entries.push(...entriesOf(list.tail, openChunkOf(list), from));
     const page = entries.slice(0, limit);
-    const heads = await Promise.all(page.map(([, id]) => this.head(id)));
+    const heads = await Promise.all(page.map(({ manifestId }) => this.head(manifestId)));
     const last = page.at(-1);
     return {
       // A head can only be missing if the projection is being rebuilt under us.
       heads: heads.filter((h): h is ManifestHead => h !== undefined),
-      next: entries.length > limit && last ? encodeCursor(last[0] + 1) : undefined,
+      next: entries.length > limit && last ? encodeCursor(last.join + 1) : undefined,
     };
   }
 }
