@@ -35,26 +35,31 @@ const STUFFING_MIN_WORDS = 40;
 /** ... whose most frequent word is more than this share of them is stuffing. */
 const STUFFING_MAX_SHARE = 0.5;
 
-function words(text: string): string[] {
-  return normalizeLabel(text)
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w.length >= 2);
+/** The words of a normalised text (normalizeLabel) that have two characters or more. */
+function words(normalized: string): string[] {
+  return normalized.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 2);
 }
 
+/** The word that first reaches the highest count, and that count. */
 function mostFrequent(list: readonly string[]): { word: string; count: number } | undefined {
   const counts = new Map<string, number>();
-  let best: { word: string; count: number } | undefined;
+  let word: string | undefined;
+  let best = 0;
   for (const w of list) {
     const count = (counts.get(w) ?? 0) + 1;
     counts.set(w, count);
-    if (!best || count > best.count) best = { word: w, count };
+    if (count > best) {
+      word = w;
+      best = count;
+    }
   }
-  return best;
+  return word === undefined ? undefined : { word, count: best };
 }
 
 /** Throws `MetadataRefusal` (`spam.tags` / `spam.text`) for the first rule the text breaks. */
 export function checkMetadataText(manifest: { title: string; category: string; tags: readonly string[]; description?: string }): void {
-  if (normalizeLabel(manifest.title) === '') throw new MetadataRefusal('spam.text', '$.title', 'is blank');
+  const title = normalizeLabel(manifest.title);
+  if (title === '') throw new MetadataRefusal('spam.text', '$.title', 'is blank');
   const category = normalizeLabel(manifest.category);
   if (category === '') throw new MetadataRefusal('spam.text', '$.category', 'is blank');
   // Lower-casing can lengthen text ('İ' becomes two code units): a label must still fit
@@ -73,14 +78,15 @@ export function checkMetadataText(manifest: { title: string; category: string; t
     if (first !== undefined) throw new MetadataRefusal('spam.tags', `$.tags[${i}]`, `repeats $.tags[${first}] (tags are compared ignoring case and spacing)`);
     seen.set(label, i);
   });
-  const titleTop = mostFrequent(words(manifest.title));
+  const titleTop = mostFrequent(words(title));
   if (titleTop && titleTop.count > MAX_TITLE_WORD_REPEATS) {
     throw new MetadataRefusal('spam.text', '$.title', `repeats "${titleTop.word}" ${titleTop.count} times (at most ${MAX_TITLE_WORD_REPEATS})`);
   }
   if (manifest.description !== undefined) {
-    const list = words(manifest.description);
-    const top = mostFrequent(list);
-    if (list.length >= STUFFING_MIN_WORDS && top && top.count > list.length * STUFFING_MAX_SHARE) {
+    const list = words(normalizeLabel(manifest.description));
+    // Shorter descriptions are never stuffing: no need to count their words.
+    const top = list.length >= STUFFING_MIN_WORDS ? mostFrequent(list) : undefined;
+    if (top && top.count > list.length * STUFFING_MAX_SHARE) {
       throw new MetadataRefusal('spam.text', '$.description', `"${top.word}" is ${top.count} of its ${list.length} words`);
     }
   }
