@@ -72,6 +72,9 @@ const BACKSLASH = 0x5c;
 function scanRawJson(text: string): void {
   const frames: Frame[] = [];
   let expectKey = false;
+  // A quote never splits a surrogate pair, so in well-formed text without `\u` escapes
+  // no string can hold a lone surrogate: most documents need no look at each string.
+  const surrogatesPossible = !text.isWellFormed() || text.includes('\\u');
   const length = text.length;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
@@ -93,7 +96,7 @@ function scanRawJson(text: string): void {
         frame.keys!.add(key);
         frame.at = key;
         expectKey = false;
-      } else if (hasLoneSurrogate(text, i, end)) {
+      } else if (surrogatesPossible && hasLoneSurrogate(text, i, end)) {
         throw new ProtocolError('json.lone_surrogate', 'string holds a lone UTF-16 surrogate', { path: pathOf(frames) });
       }
       i = end;
