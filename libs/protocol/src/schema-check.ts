@@ -3,24 +3,52 @@
  * kind that a schema cannot say. Failures become one ProtocolError naming the path
  * and the reason (`schema: $.chunks[1]: not a CIDv1 raw sha2-256 (base32)`).
  */
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { compareCategoryNames } from './category-order.ts';
 import { decodeDidKey } from './did-key.ts';
 import { ProtocolError } from './errors.ts';
 import { pathFromPointer } from './json-path.ts';
+import { stringItemsUnique, withoutStringUniqueItems } from './schema-unique-items.ts';
 import { SCHEMAS, type DocumentKind } from './schemas/kinds.ts';
 
+/**
+ * Two compiled checkers per kind. `fast` lacks `uniqueItems` on arrays of strings, whose
+ * uniqueness `stringItemsUnique` decides the way TypeBox does, but cheaper
+ * (schema-unique-items.ts); a document it does not pass goes to `full`, the schema as
+ * published, so the verdict and the error are TypeBox's own.
+ */
+interface KindChecker {
+  full: TypeCheck<TSchema>;
+  fast: TypeCheck<TSchema>;
+  /** Members (arrays of strings) whose items must be unique. */
+  uniqueMembers: string[];
+}
+
+function compileKind(schema: TObject): KindChecker {
+  const fast = withoutStringUniqueItems(schema);
+  return { full: TypeCompiler.Compile(schema), fast: TypeCompiler.Compile(fast.schema), uniqueMembers: fast.members };
+}
+
 const checkers = Object.fromEntries(
-  Object.entries(SCHEMAS).map(([kind, schema]) => [kind, TypeCompiler.Compile(schema as TSchema)]),
-) as Record<DocumentKind, TypeCheck<TSchema>>;
+  Object.entries(SCHEMAS).map(([kind, schema]) => [kind, compileKind(schema as TObject)]),
+) as Record<DocumentKind, KindChecker>;
+
+function passesFast(checker: KindChecker, document: Record<string, unknown>): boolean {
+  if (!checker.fast.Check(document)) return false;
+  for (const name of checker.uniqueMembers) {
+    const items = document[name] as string[] | undefined; // absent when optional
+    if (items !== undefined && !stringItemsUnique(items)) return false;
+  }
+  return true;
+}
 
 /** Throws ProtocolError `schema` unless the document matches its kind's schema. */
 export function checkSchema(kind: DocumentKind, document: Record<string, unknown>): void {
   const checker = checkers[kind];
-  if (checker.Check(document)) return;
-  const error = checker.Errors(document).First();
+  if (passesFast(checker, document) || checker.full.Check(document)) return;
+  const error = checker.full.Errors(document).First();
   if (error === undefined) throw new ProtocolError('schema', 'does not match the schema', { path: '$' });
   throw new ProtocolError('schema', reasonFor(error), { path: pathFromPointer(error.path, document) });
 }
