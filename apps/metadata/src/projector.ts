@@ -35,7 +35,7 @@ import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
 import { BatchLists } from './store/batch-lists.ts';
 import { BatchWrites } from './store/batch-writes.ts';
 import { CachedState } from './store/cached-state.ts';
-import { decodeEntry, encodeJson } from './store/codec.ts';
+import { decodeEntry, encodeHead, encodeJson } from './store/codec.ts';
 import { ProjectionLease } from './store/lease.ts';
 import type { MetadataStore, StoredVersion } from './store/metadata-store.ts';
 import { kvStreamName } from '@dmf/streams';
@@ -246,7 +246,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       const broken = checkVerifiedEnvelope(envelope, origin, kind, verified);
       if (broken) invalid(p, origin, broken);
       else if (verified.kind === 'category_snapshot') p.snapshot = { id: verified.id, document: verified.document };
-      else p.record = { id: verified.id, document: verified.document as ContentManifest, prechecked: verdict.checked as Prechecked | undefined };
+      else p.record = { id: verified.id, document: verified.document as ContentManifest, json: p.m.data, prechecked: verdict.checked as Prechecked | undefined };
     });
     return pending;
   }
@@ -300,7 +300,8 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     );
     const writes = new BatchWrites();
     const lists = new BatchLists(state);
-    const heads = new Map<string, Effects['head']>();
+    /** Per manifest, its last head of the batch and the JSON text of that version's record. */
+    const heads = new Map<string, { head: Effects['head']; json: Uint8Array | undefined }>();
     const decided: DecidedBatch['decided'] = [];
     for (const p of pending) {
       if (!p.record) continue;
@@ -308,7 +309,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       p.outcome = outcomeOf(decision);
       if (decision.outcome === 'accepted') {
         await effectWrites(decision.effects, writes, lists);
-        heads.set(decision.effects.head.manifest_id, decision.effects.head);
+        heads.set(decision.effects.head.manifest_id, { head: decision.effects.head, json: p.record.json });
         decided.push({ accepted: true });
       } else if (decision.outcome === 'duplicate') {
         decided.push({ duplicate: true });
@@ -322,7 +323,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     for (const [key, part] of await snapshotPartWrites(kv, snapshots)) writes.put(key, encodeJson(part));
     lists.writeTo(writes);
     // Heads after every other effect (see the top of this file).
-    for (const head of heads.values()) writes.put(KEYS.head(head.manifest_id), encodeJson(head));
+    for (const { head, json } of heads.values()) writes.put(KEYS.head(head.manifest_id), encodeHead(head, json));
     return { id, lastSeq: (batch.at(-1) as JsMsg).seq, writes, pending, decided, snapshots: snapshots.length };
   }
 

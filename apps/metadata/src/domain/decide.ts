@@ -65,6 +65,8 @@ export interface StateView {
 export interface ContentRecord {
   id: string;
   document: ContentManifest;
+  /** The JSON text `document` was parsed from, when the caller has it (the projector stores it as is). */
+  json?: Uint8Array;
   /** The record-only rules, already run where it was verified (prechecks.ts). */
   prechecked?: Prechecked;
 }
