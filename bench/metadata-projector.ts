@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { publishRecords, type RecordToPublish } from '@dmf/bus';
 import { measureProjector } from './metadata-ingest.ts';
+import { benchParallelCapacity } from './parallel-capacity.ts';
 import { federatedHolds, OPERATOR, startBenchBus } from './metadata-setup.ts';
 import { signAll } from './metadata-sign.ts';
 import { formatRate, median } from './measure.ts';
@@ -26,6 +27,7 @@ const rounds = Number(args.rounds);
 const microseconds = (seconds: number) => `${Math.round((seconds / N) * 1e6)} µs`;
 
 const load = loadavg()[0] ?? 0;
+const capacity = await benchParallelCapacity(1.5);
 const manifests = await signAll({ count: N, creators: Number(args.creators) });
 const bus = await startBenchBus(N);
 try {
@@ -42,7 +44,8 @@ try {
   const ratio = median(projector.map((p, i) => p / (verify[i] as number)));
   process.stdout.write(
     `${N.toLocaleString('en-US')} manifests, load average ${load.toFixed(2)} at the start, ${loadavg()[0]?.toFixed(2)} at the end\n` +
-      `projector alone ${formatRate(median(projector))}, full verification ${formatRate(median(verify))}, ratio ${ratio.toFixed(2)} (goal >= 0.50)\n`,
+      `projector alone ${formatRate(median(projector))}, full verification ${formatRate(median(verify))}, ratio ${ratio.toFixed(2)} (goal >= 0.50)\n` +
+      `every core busy: ${capacity.capacity.toFixed(2)} × one busy core (raw Ed25519 on ${capacity.cores} threads at once against one alone)\n`,
   );
 } finally {
   await bus.close();
