@@ -10,45 +10,39 @@ import { compareCategoryNames } from './category-order.ts';
 import { decodeDidKey } from './did-key.ts';
 import { ProtocolError } from './errors.ts';
 import { pathFromPointer } from './json-path.ts';
-import { stringItemsUnique, withoutStringUniqueItems } from './schema-unique-items.ts';
+import { firstRepeated, withoutStringUniqueItems } from './schema-unique-items.ts';
 import { SCHEMAS, type DocumentKind } from './schemas/kinds.ts';
 
 /**
- * Two compiled checkers per kind. `fast` lacks `uniqueItems` on arrays of strings, whose
- * uniqueness `stringItemsUnique` decides the way TypeBox does, but cheaper
- * (schema-unique-items.ts); a document it does not pass goes to `full`, the schema as
- * published, so the verdict and the error are TypeBox's own.
+ * Per kind, the compiled schema without `uniqueItems` on arrays of strings, whose
+ * uniqueness is string equality (schema-unique-items.ts says why TypeBox's is not).
  */
 interface KindChecker {
-  full: TypeCheck<TSchema>;
-  fast: TypeCheck<TSchema>;
+  check: TypeCheck<TSchema>;
   /** Members (arrays of strings) whose items must be unique. */
   uniqueMembers: string[];
 }
 
 function compileKind(schema: TObject): KindChecker {
-  const fast = withoutStringUniqueItems(schema);
-  return { full: TypeCompiler.Compile(schema), fast: TypeCompiler.Compile(fast.schema), uniqueMembers: fast.members };
+  const { schema: withoutUnique, members } = withoutStringUniqueItems(schema);
+  return { check: TypeCompiler.Compile(withoutUnique), uniqueMembers: members };
 }
 
 const checkers = Object.fromEntries(
   Object.entries(SCHEMAS).map(([kind, schema]) => [kind, compileKind(schema as TObject)]),
 ) as Record<DocumentKind, KindChecker>;
 
-function passesFast(checker: KindChecker, document: Record<string, unknown>): boolean {
-  if (!checker.fast.Check(document)) return false;
-  for (const name of checker.uniqueMembers) {
-    const items = document[name] as string[] | undefined; // absent when optional
-    if (items !== undefined && !stringItemsUnique(items)) return false;
-  }
-  return true;
-}
-
 /** Throws ProtocolError `schema` unless the document matches its kind's schema. */
 export function checkSchema(kind: DocumentKind, document: Record<string, unknown>): void {
   const checker = checkers[kind];
-  if (passesFast(checker, document) || checker.full.Check(document)) return;
-  const error = checker.full.Errors(document).First();
+  if (checker.check.Check(document)) {
+    for (const name of checker.uniqueMembers) {
+      const items = document[name] as string[] | undefined; // absent when optional
+      if (items !== undefined && firstRepeated(items) >= 0) throw new ProtocolError('schema', 'items must be unique', { path: `$.${name}` });
+    }
+    return;
+  }
+  const error = checker.check.Errors(document).First();
   if (error === undefined) throw new ProtocolError('schema', 'does not match the schema', { path: '$' });
   throw new ProtocolError('schema', reasonFor(error), { path: pathFromPointer(error.path, document) });
 }
