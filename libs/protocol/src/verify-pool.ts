@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { loadRecordCheck, packRecords, verifyPacked, type RecordToVerify, type VerifyVerdict } from './verify-many.ts';
+import { loadRecordCheck, packRecords, verifyPacked, withDocuments, type RecordToVerify, type VerifyVerdict } from './verify-many.ts';
 
 export interface VerifyPoolOptions {
   /** Worker threads; 0 verifies inline. Default: `defaultVerifyThreads()`. */
@@ -80,9 +80,10 @@ export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
       // Split across the threads, so that one large call (a projector's batch) is done in
       // a fraction of the time, not by one thread while the others wait.
       const verdicts = await Promise.all(
-        slices(records, threads).map((slice) => {
+        slices(records, threads).map(async (slice) => {
           const packed = packRecords(slice);
-          return pool.run({ packed, check }, { transferList: [packed.bytes.buffer as ArrayBuffer] }) as Promise<VerifyVerdict[]>;
+          const verdicts = (await pool.run({ packed, check }, { transferList: [packed.bytes.buffer as ArrayBuffer] })) as VerifyVerdict[];
+          return withDocuments(verdicts, slice);
         }),
       );
       return verdicts.flat();
