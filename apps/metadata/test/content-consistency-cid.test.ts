@@ -10,7 +10,7 @@ import * as raw from 'multiformats/codecs/raw';
 import { create as createDigest } from 'multiformats/hashes/digest';
 import { describe, expect, it } from 'vitest';
 import { checkContentConsistency } from '../src/domain/content-consistency.ts';
-import { MetadataRefusal } from '../src/domain/refusal.ts';
+import { outcomeOf } from '../src/domain/prechecks.ts';
 
 const FAST_PATH = /^bafkrei[a-h][a-z2-7]{50}[aeimquy4]$/;
 
@@ -29,25 +29,16 @@ function refusalByMultiformats(text: string, path: string): { code: string; path
   return null;
 }
 
-function refusalOf(check: () => void): { code: string; path: string; reason: string } | null {
-  try {
-    check();
-    return null;
-  } catch (error) {
-    if (!(error instanceof MetadataRefusal)) throw error;
-    return { code: error.code, path: error.path, reason: error.reason };
-  }
-}
 
 const cidOfDigest = (digest: Uint8Array) => CID.createV1(raw.code, createDigest(0x12, digest)).toString();
 const validCid = cidOfDigest(new Uint8Array(32).fill(9));
 
 /** A CID string as the chunk at index 1 and as the fingerprint of otherwise consistent content. */
 function checkAsChunk(text: string) {
-  return refusalOf(() => checkContentConsistency({ fingerprint: validCid, chunks: [cidOfDigest(new Uint8Array(32)), text], size: 10 }));
+  return outcomeOf(() => checkContentConsistency({ fingerprint: validCid, chunks: [cidOfDigest(new Uint8Array(32)), text], size: 10 }));
 }
 function checkAsFingerprint(text: string) {
-  return refusalOf(() => checkContentConsistency({ fingerprint: text, chunks: [text], size: 10 }));
+  return outcomeOf(() => checkContentConsistency({ fingerprint: text, chunks: [text], size: 10 }));
 }
 
 describe('CID fast path', () => {

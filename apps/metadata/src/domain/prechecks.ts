@@ -25,7 +25,8 @@ export interface Prechecked {
   text: RefusalData | null;
 }
 
-function outcomeOf(check: () => void): RefusalData | null {
+/** The refusal a check throws, as data; null when it passes. */
+export function outcomeOf(check: () => void): RefusalData | null {
   try {
     check();
     return null;
