@@ -252,7 +252,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   }
 
   /** Writes of one accepted record, but its head and index lists (written after every batch's effects). */
-  async function effectWrites(effects: Effects, writes: BatchWrites, lists: BatchLists): Promise<void> {
+  async function effectWrites(effects: Effects, writes: BatchWrites, lists: BatchLists, seq: number): Promise<void> {
     const { head, previous } = effects;
     if (previous) {
       const archived: StoredVersion = { record_id: previous.record_id, record: previous.record };
@@ -264,16 +264,18 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       state.setClaim(head.fingerprint, effects.claimFingerprint);
     }
     if (effects.newManifest) {
-      const appended = lists.append(KEYS.creatorList(head.creator), head.manifest_id);
+      const appended = lists.append(KEYS.creatorList(head.creator), head.manifest_id, seq);
       if (appended instanceof Promise) await appended;
     }
     for (const label of effects.labelsRemoved) {
-      await lists.remove(KEYS.labelList(label), (previous as ManifestHead).joins[label] as number, head.manifest_id);
+      await lists.remove(KEYS.labelList(label), (previous as ManifestHead).joins[label] as number, head.manifest_id, seq);
     }
     for (const label of effects.labelsAdded) {
       // Awaited only when the list had to be read: nearly always it is at hand.
-      const join = lists.append(KEYS.labelList(label), head.manifest_id);
-      head.joins[label] = join instanceof Promise ? await join : join;
+      const appended = lists.append(KEYS.labelList(label), head.manifest_id, seq);
+      const join = appended instanceof Promise ? await appended : appended;
+      // Undefined only when applied again after a crash and left again later (batch-lists.ts).
+      if (join !== undefined) head.joins[label] = join;
     }
     state.setHead(head);
   }
@@ -308,7 +310,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       const decision = await decide(state, p.record, limits);
       p.outcome = outcomeOf(decision);
       if (decision.outcome === 'accepted') {
-        await effectWrites(decision.effects, writes, lists);
+        await effectWrites(decision.effects, writes, lists, p.m.seq);
         heads.set(decision.effects.head.manifest_id, { head: decision.effects.head, json: p.record.json });
         decided.push({ accepted: true });
       } else if (decision.outcome === 'duplicate') {

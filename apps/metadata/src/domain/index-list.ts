@@ -40,6 +40,19 @@ export type ListSlots = (string | null)[];
 export interface ListHead {
   joined: number;
   tail: ListSlots;
+  /**
+   * Log position (FEDERATED sequence) of the last record that changed the list. A batch
+   * writes its lists before its heads and `_pos`, so after a crash in between the log is
+   * applied again over lists that already hold some of its records: a record at or
+   * before this position has changed the list already and must not change it twice.
+   * Absent in a new list.
+   */
+  seq?: number;
+}
+
+/** Whether the record at log position `seq` already changed this list (see ListHead.seq). */
+export function alreadyApplied(list: ListHead, seq: number): boolean {
+  return seq <= (list.seq ?? 0);
 }
 
 /** One entry as a page lists it. */
@@ -88,11 +101,14 @@ export function inFullChunk(list: ListHead, join: number): boolean {
 
 /**
  * The slots of chunk `chunk` without join number `join` (a new array: the caller's copy
- * may be cached). Throws when that slot is not the manifest's: the head's join number
- * and the list disagree, which would be a bug, and writing on would lose track of it.
+ * may be cached). An empty slot stays empty: a join number belongs to one manifest for
+ * good, so it can only have left already (a chunk written before a crash, its list not).
+ * Throws when the slot holds another manifest: the head's join number and the list
+ * disagree, which would be a bug, and writing on would lose track of it.
  */
 export function withoutEntry(slots: readonly (string | null)[], chunk: number, join: number, manifestId: string): ListSlots {
   const at = join - chunk * LIST_CHUNK_SIZE;
+  if (slots[at] === null) return [...slots];
   if (slots[at] !== manifestId) throw new Error(`index list: join ${join} is not manifest ${manifestId}`);
   const copy = [...slots];
   copy[at] = null;
@@ -102,6 +118,12 @@ export function withoutEntry(slots: readonly (string | null)[], chunk: number, j
 /** Removes from the tail (in place); the entry must be in the open chunk. */
 export function removeFromTail(list: ListHead, join: number, manifestId: string): void {
   list.tail = withoutEntry(list.tail, openChunkOf(list), join, manifestId);
+}
+
+/** The join number of `manifestId` in chunk `chunk`'s slots, or undefined. */
+export function joinIn(slots: readonly (string | null)[], chunk: number, manifestId: string): number | undefined {
+  const at = slots.lastIndexOf(manifestId);
+  return at < 0 ? undefined : chunk * LIST_CHUNK_SIZE + at;
 }
 
 /** The entries of chunk `chunk`'s slots from join number `from` on, in order. */

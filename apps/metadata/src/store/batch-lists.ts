@@ -4,7 +4,7 @@
  * batch sees them: a creator's count is their list's length), and each list and chunk
  * the batch touched is written once, at the end.
  */
-import { appendTo, chunkOf, emptyList, inFullChunk, removeFromTail, withoutEntry, type ListHead, type ListSlots } from '../domain/index-list.ts';
+import { alreadyApplied, appendTo, chunkOf, emptyList, inFullChunk, joinIn, openChunkOf, removeFromTail, withoutEntry, type ListHead, type ListSlots } from '../domain/index-list.ts';
 import { KEYS } from '../domain/keys.ts';
 import type { BatchWrites } from './batch-writes.ts';
 import type { CachedState } from './cached-state.ts';
@@ -38,25 +38,53 @@ export class BatchLists {
     this.#state.setListChunk(list, chunk, slots);
   }
 
-  /** Appends a manifest to a list; its join number there (synchronously when this batch already has the list). */
-  append(list: string, manifestId: string): number | Promise<number> {
+  /**
+   * Appends a manifest to a list for the record at log position `seq`; its join number
+   * there (synchronously when this batch already has the list). A record the list has
+   * seen already (applied again after a crash) is found, not appended twice; undefined
+   * when its entry is gone: a later version, also applied already, left the list again,
+   * and applying that version again will replace the head that would have held it.
+   */
+  append(list: string, manifestId: string, seq: number): number | undefined | Promise<number | undefined> {
     const head = this.#list(list);
-    return head instanceof Promise ? head.then((h) => this.#append(list, h, manifestId)) : this.#append(list, head, manifestId);
+    return head instanceof Promise ? head.then((h) => this.#append(list, h, manifestId, seq)) : this.#append(list, head, manifestId, seq);
   }
 
-  #append(list: string, head: ListHead, manifestId: string): number {
+  #append(list: string, head: ListHead, manifestId: string, seq: number): number | undefined | Promise<number | undefined> {
+    if (alreadyApplied(head, seq)) return this.#joinOf(list, head, manifestId, seq);
     const { join, full } = appendTo(head, manifestId);
+    head.seq = seq;
     if (full) this.#setChunk(list, full.chunk, full.slots);
     return join;
   }
 
-  /** Removes the entry `join` (of `manifestId`) from a list. */
-  async remove(list: string, join: number, manifestId: string): Promise<void> {
+  /**
+   * Where a manifest this list already took (for the record at `seq`) is: among its
+   * newest entries, since each record from `seq` to the list's own `seq` added at most
+   * one entry. The search reads no chunk older than that.
+   */
+  async #joinOf(list: string, head: ListHead, manifestId: string, seq: number): Promise<number | undefined> {
+    const open = openChunkOf(head);
+    const oldest = chunkOf(Math.max(0, head.joined - ((head.seq ?? 0) - seq + 1)));
+    let join = joinIn(head.tail, open, manifestId);
+    for (let chunk = open - 1; join === undefined && chunk >= oldest; chunk--) {
+      join = joinIn(await this.#chunk(list, chunk), chunk, manifestId);
+    }
+    return join;
+  }
+
+  async #chunk(list: string, chunk: number): Promise<ListSlots> {
+    return this.#chunks.get(KEYS.listChunk(list, chunk)) ?? (await this.#state.listChunk(list, chunk));
+  }
+
+  /** Removes the entry `join` (of `manifestId`) from a list, for the record at log position `seq`. */
+  async remove(list: string, join: number, manifestId: string, seq: number): Promise<void> {
     const head = await this.#list(list);
+    if (alreadyApplied(head, seq)) return;
+    head.seq = seq;
     if (!inFullChunk(head, join)) return removeFromTail(head, join, manifestId);
     const chunk = chunkOf(join);
-    const slots = this.#chunks.get(KEYS.listChunk(list, chunk)) ?? (await this.#state.listChunk(list, chunk));
-    this.#setChunk(list, chunk, withoutEntry(slots, chunk, join, manifestId));
+    this.#setChunk(list, chunk, withoutEntry(await this.#chunk(list, chunk), chunk, join, manifestId));
   }
 
   /**
