@@ -84,6 +84,20 @@ describe('index lists in the projection (real nats-server)', () => {
     await server?.close();
   });
 
+  /** The streams and bucket of an operator. */
+  async function defineOperator(operator: string): Promise<void> {
+    await applyDefinitions(jsm, [originStream(operator), federatedStream(operator, []), metadataBucket(operator)]);
+  }
+
+  /** Publishes signed manifests into the operator's ORIGIN, in order. */
+  async function publishManifests(operator: string, records: readonly SignedManifest[]): Promise<void> {
+    await publishRecords(
+      js,
+      records.map((r) => ({ operator, kind: 'content_manifest', id: r.id, bytes: r.bytes })),
+      { window: 100 },
+    );
+  }
+
   async function listAll(page: (cursor: number | undefined) => Promise<{ heads: { manifest_id: string }[]; next: string | undefined }>) {
     const ids: string[] = [];
     let cursor: number | undefined;
@@ -98,7 +112,7 @@ describe('index lists in the projection (real nats-server)', () => {
 
   it('lists across chunks in order of joining, after leaving from a full chunk, the tail, and joining again; a replay writes the same', async () => {
     const operator = 'ilp';
-    await applyDefinitions(jsm, [originStream(operator), federatedStream(operator, []), metadataBucket(operator)]);
+    await defineOperator(operator);
     const alice = generateSigningKey();
     const count = LIST_CHUNK_SIZE * 2 + 20;
     const firsts = Array.from({ length: count }, (_, i) => manifest(alice, { tags: ['deep', `t${i % 3}`] }));
@@ -107,11 +121,7 @@ describe('index lists in the projection (real nats-server)', () => {
     const leave = [5, LIST_CHUNK_SIZE + 7, count - 2].map((i) => nextVersion(alice, m(i), { tags: [`t${i % 3}`] }));
     const rejoin = nextVersion(alice, leave[0]?.document as never, { tags: ['deep'] });
     const records = [...firsts, ...leave, rejoin];
-    await publishRecords(
-      js,
-      records.map((r) => ({ operator, kind: 'content_manifest', id: r.id, bytes: r.bytes })),
-      { window: 100 },
-    );
+    await publishManifests(operator, records);
     const bucket = projectionBucketName(METADATA, operator);
     const store = new MetadataStore(await new Kvm(js).open(bucket), jsm, bucket);
     // Batches of 10 do not line up with chunks of 128: the values must not depend on batches.
@@ -146,18 +156,14 @@ describe('index lists in the projection (real nats-server)', () => {
 
   it('pages a label by cursor without skipping or repeating while manifests join behind the cursor', async () => {
     const operator = 'ilc';
-    await applyDefinitions(jsm, [originStream(operator), federatedStream(operator, []), metadataBucket(operator)]);
+    await defineOperator(operator);
     const bob = generateSigningKey();
     const bucket = projectionBucketName(METADATA, operator);
     const store = new MetadataStore(await new Kvm(js).open(bucket), jsm, bucket);
     const projector = createMetadataProjector({ js, nc, operator, store, logger, batchSize: 16 });
     await projector.start();
     const publish = async (records: SignedManifest[]) => {
-      await publishRecords(
-        js,
-        records.map((r) => ({ operator, kind: 'content_manifest', id: r.id, bytes: r.bytes })),
-        { window: 100 },
-      );
+      await publishManifests(operator, records);
       await projector.reached((await jsm.streams.info(`FEDERATED_${operator}`)).state.last_seq);
     };
     const first = Array.from({ length: LIST_CHUNK_SIZE + 10 }, () => manifest(bob, { tags: ['wide'] }));
@@ -173,14 +179,10 @@ describe('index lists in the projection (real nats-server)', () => {
 
   it('rebuilds from the log a projection an older DMF wrote (one key per entry, `cnt.` counts)', async () => {
     const operator = 'ill';
-    await applyDefinitions(jsm, [originStream(operator), federatedStream(operator, []), metadataBucket(operator)]);
+    await defineOperator(operator);
     const carol = generateSigningKey();
     const records = Array.from({ length: 3 }, () => manifest(carol, { tags: ['old'] }));
-    await publishRecords(
-      js,
-      records.map((r) => ({ operator, kind: 'content_manifest', id: r.id, bytes: r.bytes })),
-      { window: 10 },
-    );
+    await publishManifests(operator, records);
     const bucket = projectionBucketName(METADATA, operator);
     const kv = await new Kvm(js).open(bucket);
     const token = carol.did.slice('did:key:'.length);
@@ -211,12 +213,8 @@ describe('index lists in the projection (real nats-server)', () => {
     const records = [...firsts, ...leaves];
     const stores: Record<string, MetadataStore> = {};
     for (const operator of ['ilw', 'ilx']) {
-      await applyDefinitions(jsm, [originStream(operator), federatedStream(operator, []), metadataBucket(operator)]);
-      await publishRecords(
-        js,
-        records.map((r) => ({ operator, kind: 'content_manifest', id: r.id, bytes: r.bytes })),
-        { window: 100 },
-      );
+      await defineOperator(operator);
+      await publishManifests(operator, records);
       const bucket = projectionBucketName(METADATA, operator);
       stores[operator] = new MetadataStore(await new Kvm(js).open(bucket), jsm, bucket);
     }
