@@ -9,6 +9,7 @@ import {
   kindFilterSubject,
   originStreamName,
   originSubjects,
+  parseOriginStreamName,
   projectionBucketName,
   projectionConsumerName,
   RECORD_LEDGER,
@@ -194,6 +195,23 @@ export function federatedSources(operator: string, peers: readonly FederationPee
     sources.push(peerDomain === domain ? source : { ...source, external: { api: jetStreamApiPrefix(peerDomain), deliver: '' } });
   }
   return sources;
+}
+
+/**
+ * The peers a FEDERATED stream's sources name (the inverse of federatedSources): its
+ * ORIGIN sources other than the operator's own, with their domain (`localDomain` for a
+ * source without `external`). Sources that are not ORIGIN streams are left out.
+ */
+export function peersOfSources(operator: string, sources: readonly { name: string; external?: { api?: string } }[], localDomain: string = operator): Required<FederationPeer>[] {
+  const peers: Required<FederationPeer>[] = [];
+  for (const source of sources) {
+    const peer = parseOriginStreamName(source.name);
+    if (peer === undefined || peer === operator) continue;
+    const api = source.external?.api;
+    const domain = api === undefined ? localDomain : /^\$JS\.([^.]+)\.API$/.exec(api)?.[1];
+    if (domain !== undefined) peers.push({ operator: peer, domain });
+  }
+  return peers;
 }
 
 /** `FEDERATED_<op>`: no subjects of its own; sources own ORIGIN and each peer's ORIGIN directly. */

@@ -3,6 +3,7 @@ export {
   DEFAULT_STREAM_LIMITS,
   definitionsFor,
   federatedSources,
+  peersOfSources,
   federatedStream,
   METADATA,
   metadataBucket,

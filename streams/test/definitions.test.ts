@@ -7,6 +7,7 @@ import {
   federatedSources,
   federatedStream,
   originStream,
+  peersOfSources,
   projectionConsumer,
   type StreamDefinition,
 } from '@dmf/streams';
@@ -50,6 +51,15 @@ describe('FEDERATED stream', () => {
       { name: 'ORIGIN_opa', filter_subject: 'dmf.origin.opa.>' },
       { name: 'ORIGIN_opb', filter_subject: 'dmf.origin.opb.>' },
     ]);
+  });
+
+  it('reads the peers back from the sources it made, own ORIGIN and foreign streams left out', () => {
+    const peers = [
+      { operator: 'opb', domain: 'dom-b' },
+      { operator: 'opc', domain: 'shared' },
+    ];
+    const sources = federatedSources('opa', peers, 'shared');
+    expect(peersOfSources('opa', [...sources, { name: 'SOMETHING_else' }], 'shared')).toEqual(peers);
   });
 
   it('is the same whatever order peers are given in (no spurious updates)', () => {

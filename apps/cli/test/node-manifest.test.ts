@@ -6,7 +6,7 @@ import { makeTempDir, removeDir } from '@dmf/testing';
 import { NODE_MANIFEST_VALIDITY_MS, refreshNodeManifest } from '../src/up/node-manifest.ts';
 
 const key = generateSigningKey();
-const content = { services: ['federation'], region: 'eu-west', jetstreamDomain: 'opa', mirrors: [], version: '0.1.0' };
+const content = { services: ['federation'], region: 'eu-west', jetstreamDomain: 'opa', originOperator: 'opa', mirrors: [], version: '0.1.0' };
 let dir: string;
 
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
-import { ProtocolError, verifyBytes, type VerifyBytesOptions } from '@dmf/protocol';
+import { declaredSigner, ProtocolError, verifyBytes, type VerifyBytesOptions } from '@dmf/protocol';
 import { federatedStreamName, projectionBucketName, projectionConsumerName, RECORD_LEDGER } from '@dmf/streams';
 import { createConsumerGroup, type ConsumerGroupOptions, type ConsumerGroupStats, type GroupMessage } from './consumer-group.ts';
 import { defaultLogger } from './logger.ts';
@@ -92,7 +92,11 @@ export function createRecordLedger(options: RecordLedgerOptions): RecordLedger {
     let verified: { kind: string; id: string };
     try {
       // As of the time the record was stored, so a replay decides as the live run did.
-      verified = verifyBytes(message.data, { ...o.verify, now: message.storedAt });
+      // A service manifest's rightful key depends on its node's history, which the ledger
+      // does not keep: its signature is checked against the key it names (the federation
+      // registry judges the key).
+      const nodePublicKey = o.verify?.nodePublicKey ?? (() => declaredSigner(message.data));
+      verified = verifyBytes(message.data, { ...o.verify, nodePublicKey, now: message.storedAt });
     } catch (error) {
       if (error instanceof ProtocolError) return { invalid: { origin, reason: error.code, detail: error } };
       throw error;

@@ -23,7 +23,9 @@ export { recordId } from './record-id.ts';
 export { checkFreshness, checkSeq, MAX_FUTURE_SKEW_MS, MAX_LIFETIME_MS } from './freshness.ts';
 export { requiredSigner } from './signer-rule.ts';
 export type { NodePublicKeyResolver } from './signer-rule.ts';
-export { protectedHeader } from './jws.ts';
+export { parseDetachedSignature, protectedHeader } from './jws.ts';
+export { declaredSigner } from './declared-signer.ts';
+export type { ParsedSignature } from './jws.ts';
 export { checkSchema } from './schema-check.ts';
 
 export {

@@ -25,13 +25,19 @@ export function registerUp(program: Command): void {
     .option('--redis-url <url>', 'use this Redis instead of launching one (env DMF_REDIS_URL)')
     .option('--leaf-remote <url>', 'federation hub the embedded nats-server joins as a leaf; repeatable (env DMF_LEAF_REMOTES)', collect)
     .option('--peer <op[@domain]>', 'peer whose ORIGIN stream FEDERATED sources; repeatable (env DMF_PEERS)', collect)
+    .option('--bootstrap <url>', 'https URL of a bootstrap peer to join the federation through; repeatable (env DMF_BOOTSTRAP)', collect)
+    .option('--allow-address <cidr>', 'let the verifying client reach this non-public range, e.g. 127.0.0.0/8 on one machine; repeatable (env DMF_ALLOW_ADDRESSES)', collect)
+    .option('--trust-ca <file>', "PEM file of a CA trusted for peers' HTTPS; repeatable (env DMF_TRUST_CA)", collect)
+    .option('--probe-interval <seconds>', 'seconds between two probes of a node seeking admission (env DMF_PROBE_INTERVAL; default 60)')
+    .option('--probe-window <seconds>', 'seconds a node is observed before this node attests it (env DMF_PROBE_WINDOW; default 600)')
     .option('--snapshot-interval <seconds>', 'seconds between categorisation snapshots, 0 = only on request (env DMF_SNAPSHOT_INTERVAL; default 3600)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env DMF_LOG_LEVEL; default info)')
     .option('--json', 'print {"event":"ready",...} and {"event":"stopped"} as JSON lines instead of the banner', false)
     .addHelpText(
       'after',
       '\nEnvironment only: DMF_TLS_CERT and DMF_TLS_KEY (PEM files) use the operator\'s certificate instead of a self-signed one;\n' +
-        'DMF_METADATA_HEAD_CACHE_MB: memory for current manifests served from RAM (0 = off; default min(2048, a quarter of RAM)).\n' +
+        'DMF_METADATA_HEAD_CACHE_MB: memory for current manifests served from RAM (0 = off; default min(2048, a quarter of RAM));\n' +
+        'DMF_QUARANTINE: node ids (did:key, comma-separated) this operator quarantines.\n' +
         'Every flag also has an environment variable (named in its description); flags win.',
     )
     .action(async (flags: UpFlags & { json: boolean }) => {

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { REGION_PATTERN, isHttpsUrl } from '@dmf/protocol';
+import { createAddressPolicy } from '@dmf/client';
+import { REGION_PATTERN, isDidKey, isHttpsUrl } from '@dmf/protocol';
 import { headCacheBytes } from '@dmf/metadata';
 import { DefinitionError, validateDomain, validateOperator } from '@dmf/streams';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -43,6 +44,23 @@ export interface UpConfig {
   snapshotIntervalSeconds: number;
   /** Memory for the metadata head view, bytes (0 = off). DMF_METADATA_HEAD_CACHE_MB. Default min(2 GiB, a quarter of RAM). */
   metadataHeadCacheBytes: number;
+  /** Federation (spec 4.2): who to join through, what the prober may reach, and how it probes. */
+  federation: FederationConfig;
+}
+
+export interface FederationConfig {
+  /** Bootstrap peers' https URLs: verified, trusted as admitted, sourced, announced to. DMF_BOOTSTRAP (comma-separated), --bootstrap. */
+  bootstrap: string[];
+  /** CIDRs the verifying client may reach besides public addresses (e.g. 127.0.0.0/8 on one machine). DMF_ALLOW_ADDRESSES, --allow-address. Default none. */
+  allowAddresses: string[];
+  /** PEM files of CAs trusted for peers' HTTPS besides Node's built-in roots. DMF_TRUST_CA (comma-separated), --trust-ca. */
+  trustCaFiles: string[];
+  /** Node ids (did:key) this operator quarantines. DMF_QUARANTINE (comma-separated). */
+  quarantined: string[];
+  /** Seconds between two probes of one node. DMF_PROBE_INTERVAL, --probe-interval. Default 60. */
+  probeIntervalSeconds: number;
+  /** Seconds a node is observed before it is attested. DMF_PROBE_WINDOW, --probe-window. Default 600. */
+  probeWindowSeconds: number;
 }
 
 export interface UpFlags {
@@ -59,6 +77,11 @@ export interface UpFlags {
   peer?: string[];
   logLevel?: string;
   snapshotInterval?: string;
+  bootstrap?: string[];
+  allowAddress?: string[];
+  trustCa?: string[];
+  probeInterval?: string;
+  probeWindow?: string;
 }
 
 // The node manifest's `capabilities.region`.
@@ -121,6 +144,45 @@ function parsePeer(field: string, raw: string): { operator: string; domain: stri
   return { operator: validName(validateOperator, field, operator), domain: validName(validateDomain, field, domain) };
 }
 
+/** A repeatable flag's values, else the comma-separated variable's; with the field name to blame. */
+function listSetting(flag: string[] | undefined, flagName: string, env: string | undefined, envName: string): { values: string[]; field: string } {
+  return flag?.length ? { values: flag, field: flagName } : { values: list(env), field: envName };
+}
+
+function seconds(flag: string | undefined, flagName: string, env: string | undefined, envName: string, fallback: string): number {
+  const raw = flag ?? env ?? fallback;
+  const field = flag !== undefined ? flagName : envName;
+  if (!/^[0-9]{1,7}$/.test(raw) || Number(raw) < 1) fail(field, `${JSON.stringify(raw)} must be a whole number of seconds, at least 1`);
+  return Number(raw);
+}
+
+function loadFederationConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string): FederationConfig {
+  const bootstrap = listSetting(flags.bootstrap, '--bootstrap', env.DMF_BOOTSTRAP, 'DMF_BOOTSTRAP');
+  const allow = listSetting(flags.allowAddress, '--allow-address', env.DMF_ALLOW_ADDRESSES, 'DMF_ALLOW_ADDRESSES');
+  try {
+    createAddressPolicy(allow.values);
+  } catch (error) {
+    fail(allow.field, (error as Error).message.replace(/^allow\[\d+\]: /, ''));
+  }
+  const trust = listSetting(flags.trustCa, '--trust-ca', env.DMF_TRUST_CA, 'DMF_TRUST_CA');
+  const quarantined = list(env.DMF_QUARANTINE);
+  for (const did of quarantined) if (!isDidKey(did)) fail('DMF_QUARANTINE', `${JSON.stringify(did)} is not an Ed25519 did:key`);
+  const probeIntervalSeconds = seconds(flags.probeInterval, '--probe-interval', env.DMF_PROBE_INTERVAL, 'DMF_PROBE_INTERVAL', '60');
+  const probeWindowSeconds = seconds(flags.probeWindow, '--probe-window', env.DMF_PROBE_WINDOW, 'DMF_PROBE_WINDOW', '600');
+  if (probeWindowSeconds < probeIntervalSeconds) fail(flags.probeWindow !== undefined ? '--probe-window' : 'DMF_PROBE_WINDOW', `${probeWindowSeconds} s is shorter than the probe interval (${probeIntervalSeconds} s)`);
+  return {
+    bootstrap: bootstrap.values.map((u) => {
+      parseUrl(bootstrap.field, u, ['https:']);
+      return u.replace(/\/+$/, '');
+    }),
+    allowAddresses: allow.values,
+    trustCaFiles: trust.values.map((f) => resolve(cwd, f)),
+    quarantined,
+    probeIntervalSeconds,
+    probeWindowSeconds,
+  };
+}
+
 export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string): UpConfig {
   const operator = validName(validateOperator, flags.operator !== undefined ? '--operator' : 'DMF_OPERATOR', flags.operator ?? env.DMF_OPERATOR ?? 'local');
   const domainRaw = flags.domain ?? env.DMF_DOMAIN;
@@ -180,5 +242,6 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     logLevel: level,
     snapshotIntervalSeconds: Number(intervalRaw),
     metadataHeadCacheBytes,
+    federation: loadFederationConfig(flags, env, cwd),
   };
 }

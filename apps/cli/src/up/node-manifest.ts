@@ -11,6 +11,8 @@ export interface NodeManifestContent {
   services: string[];
   region: string;
   jetstreamDomain: string;
+  /** Operator token of this node's ORIGIN stream (capability `origin_operator`): what peers source. */
+  originOperator: string;
   mirrors: string[];
   version: string;
 }
@@ -23,7 +25,7 @@ export function manifestBody(key: SigningKey, content: NodeManifestContent): Doc
     kind: 'node_manifest',
     node_id: key.did,
     services: [...content.services],
-    capabilities: { region: content.region, jetstream_domain: content.jetstreamDomain },
+    capabilities: { region: content.region, jetstream_domain: content.jetstreamDomain, origin_operator: content.originOperator },
     public_key: key.did,
     mirrors: [...content.mirrors],
     version: content.version,

@@ -1,10 +1,12 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
 import { createServer } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Redis } from 'ioredis';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { applyDefinitions, createRecordLedger } from '@dmf/bus';
-import { definitionsFor } from '@dmf/streams';
+import { definitionsFor, federatedStreamName, peersOfSources } from '@dmf/streams';
+import { startFederationRole } from '@dmf/federation';
 import { createHttpServer } from '@dmf/http';
 import { CATEGORY_SNAPSHOT_PATH, metadataErrorFamily, startMetadataRole, storeUnavailableFamily } from '@dmf/metadata';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -64,6 +66,33 @@ async function createDataDir(dataDir: string): Promise<void> {
   }
 }
 
+/** The federation peers' CAs this node trusts: the configured files, plus its own CA (a self-signed node probing a peer made the same way trusts Node's roots and these). */
+async function readTrustedCas(files: readonly string[], ownCaFile: string | undefined): Promise<string[]> {
+  if (files.length === 0) return [];
+  const pems: string[] = [...rootCertificates];
+  for (const file of [...files, ...(ownCaFile ? [ownCaFile] : [])]) {
+    try {
+      const pem = await readFile(file, 'utf8');
+      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('holds no PEM certificate');
+      pems.push(pem);
+    } catch (cause) {
+      throw new CliError(`--trust-ca/DMF_TRUST_CA: cannot use ${file}: ${(cause as Error).message}`, EXIT.usage, { cause });
+    }
+  }
+  return pems;
+}
+
+/** The peers the operator's FEDERATED stream sources now (none when it does not exist yet). */
+async function existingPeers(jsm: JetStreamManager, operator: string, domain: string): Promise<{ operator: string; domain: string }[]> {
+  try {
+    const info = await jsm.streams.info(federatedStreamName(operator));
+    return peersOfSources(operator, info.config.sources ?? [], domain);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return [];
+    throw error;
+  }
+}
+
 /** How often the node checks whether its manifest needs re-signing before expiry. */
 const MANIFEST_CHECK_MS = 3_600_000;
 
@@ -94,13 +123,19 @@ export async function runNode(
     // Before launching anything: a busy port would otherwise be found out last.
     await assertPortFree(config.host, config.port);
     const identity = await loadOrCreateIdentity(config);
+    const trustedCas = await readTrustedCas(config.federation.trustCaFiles, identity.caFile);
     checkpoint();
     const services = await startBackingServices(config, lifecycle, onFatal);
     checkpoint();
 
     const { nc, jsm } = await connectJetStream(services.natsUrl, `dmf node ${config.operator}`);
     lifecycle.add('nats connection', () => nc.drain(), () => void nc.close());
-    const report = await applyDefinitions(jsm, definitionsFor({ operator: config.operator, domain: config.domain, peers: config.peers }));
+    // Keep the sources the federation role added last time (admitted peers): it
+    // reconciles them once its registry is read back; dropping them here first would
+    // only make every peer's source start over.
+    const peers = new Map(config.peers.map((p) => [p.operator, p]));
+    for (const p of await existingPeers(jsm, config.operator, config.domain)) if (!peers.has(p.operator)) peers.set(p.operator, p);
+    const report = await applyDefinitions(jsm, definitionsFor({ operator: config.operator, domain: config.domain, peers: [...peers.values()] }));
     const js = jetstream(nc);
     checkpoint();
 
@@ -148,6 +183,7 @@ export async function runNode(
       services: ['federation', 'metadata'],
       region: config.region,
       jetstreamDomain: config.domain,
+      originOperator: config.operator,
       mirrors: [] as string[],
       version: DMF_VERSION,
     };
@@ -157,16 +193,47 @@ export async function runNode(
     const renew = setInterval(() => {
       void (async () => {
         const next = await refreshNodeManifest(config.dataDir, identity.key, manifestContent);
-        if (next !== nodeManifest) {
+        const servicesBefore = serviceManifests;
+        const nodeChanged = next !== nodeManifest;
+        if (nodeChanged) {
           nodeManifest = next;
           await publishNodeManifest(js, jsm, config.operator, nodeManifest);
           log.info({ seq: next.seq }, 'node manifest re-signed before expiry');
         }
         await refreshServices();
+        // Peers learn of a new version through our log and our bootstrap peers.
+        if (nodeChanged || serviceManifests.some((s, i) => s !== servicesBefore[i])) await federation.manifestsChanged();
       })().catch((error: unknown) => log.error({ err: (error as Error).message }, 'node manifest renewal failed'));
     }, MANIFEST_CHECK_MS);
     renew.unref();
     lifecycle.add('manifest renewal', async () => clearInterval(renew));
+
+    let serviceManifests: Record<string, unknown>[] = [];
+    const federation = await startFederationRole({
+      js,
+      jsm,
+      operator: config.operator,
+      domain: config.domain,
+      key: identity.key,
+      logger: log,
+      peers: config.peers,
+      bootstrap: config.federation.bootstrap,
+      quarantined: config.federation.quarantined,
+      client: {
+        allow: config.federation.allowAddresses,
+        ...(trustedCas.length > 0 ? { ca: trustedCas } : {}),
+      },
+      proberPolicy: {
+        intervalMs: config.federation.probeIntervalSeconds * 1000,
+        windowMs: config.federation.probeWindowSeconds * 1000,
+        // Five probes a window when the window holds them, else as many as it holds.
+        minProbes: Math.max(1, Math.min(5, Math.floor(config.federation.probeWindowSeconds / config.federation.probeIntervalSeconds))),
+        retryAfterFailureMs: config.federation.probeWindowSeconds * 1000,
+      },
+      ownManifests: () => ({ node_manifest: nodeManifest, service_manifests: serviceManifests }),
+    });
+    lifecycle.add('federation role', () => federation.close());
+    checkpoint();
 
     const app = await createHttpServer({
       tls: identity.tls,
@@ -175,7 +242,7 @@ export async function runNode(
       errorFamilies: [metadataErrorFamily, storeUnavailableFamily],
     });
     metadata.register(app);
-    let serviceManifests: Record<string, unknown>[] = [];
+    federation.register(app);
     registerWellKnownRoutes(app, { nodeManifest: () => nodeManifest, serviceManifests: () => serviceManifests });
     lifecycle.add('https', () => app.close());
     try {
@@ -199,6 +266,8 @@ export async function runNode(
       serviceManifests = [await describe('federation'), await describe('metadata_index')];
     };
     await refreshServices();
+    await federation.run();
+    checkpoint();
 
     const url = `https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
     const changed = report.filter((r) => r.action !== 'unchanged').map((r) => `${r.action} ${r.name}`);
