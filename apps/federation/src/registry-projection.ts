@@ -14,7 +14,7 @@
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { declaredSigner, ProtocolError, verifyBytes } from '@dmf/protocol';
+import { canonicalBytes, declaredSigner, ProtocolError, verifyBytes } from '@dmf/protocol';
 import { checkEnvelope, checkVerifiedEnvelope, OrderedFeed, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { DEFAULT_REGISTRY_POLICY, REGISTRY_KINDS, type RegistryPolicy, type RegistryRecord } from './domain/records.ts';
@@ -52,6 +52,10 @@ export interface RegistryProjectionStats {
   duplicates: number;
   invalidByReason: Record<string, number>;
   invalidByOrigin: Record<string, number>;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 /** Subjects of the registry's kinds: `dmf.origin.<op>.<kind>`. */
@@ -190,6 +194,10 @@ export class RegistryProjection {
       const verified = verifyBytes(m.data, { freshness: false, nodePublicKey: () => kid });
       const mismatch = checkVerifiedEnvelope(envelope, checked.origin, checked.kind, verified);
       if (mismatch) return this.#invalid(checked.origin, mismatch);
+      // Records travel in their canonical form (JCS), as every publisher of ours writes
+      // them: the same record in other bytes (members reordered, strings re-escaped) is
+      // a replay by someone who re-encoded it, refused rather than silently accepted.
+      if (!sameBytes(canonicalBytes(verified.document), m.data)) return this.#invalid(checked.origin, 'not_canonical');
       if (!(REGISTRY_KINDS as readonly string[]).includes(verified.kind)) return this.#invalid(checked.origin, 'kind_mismatch');
       if (this.#records.has(verified.id)) {
         this.#stats.duplicates++;

@@ -231,6 +231,8 @@ export async function runNode(
         retryAfterFailureMs: config.federation.probeWindowSeconds * 1000,
       },
       ownManifests: () => ({ node_manifest: nodeManifest, service_manifests: serviceManifests }),
+      // Bootstrap peers not reached are tried again as often as nodes are probed.
+      bootstrapRetryMs: config.federation.probeIntervalSeconds * 1000,
     });
     lifecycle.add('federation role', () => federation.close());
     checkpoint();

@@ -1,0 +1,138 @@
+/**
+ * Issue 5 on real parts: a hub and three operators, each a `dmf up` process with its own
+ * nats-server (a leaf of the hub, its own JetStream domain) and redis-server, talking
+ * HTTPS with certificates of one test CA. A and B bootstrap each other; C joins through
+ * them: announced, probed, attested by A and B, admitted, and only then sourced.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { cidOfBytes } from '@dmf/metadata';
+import { generateSigningKey, signDocument, type SigningKey } from '@dmf/protocol';
+import { federatedStreamName } from '@dmf/streams';
+import { makeTempDir, removeDir, startNatsServer, waitFor, waitForLeaves, type NatsServerHandle } from '@dmf/testing';
+import { freePort } from '@dmf/servers';
+import { httpsJson, makeTestCa, nodeView, startNode, type DmfNode, type TestCa } from './support/dmf-nodes.ts';
+
+function contentManifest(creator: SigningKey, title: string): Record<string, unknown> {
+  const content = Buffer.from(`${title}: ${randomUUID()}`);
+  return signDocument(
+    {
+      kind: 'content_manifest',
+      manifest_id: randomUUID(),
+      creator: creator.did,
+      title,
+      tags: ['federation'],
+      category: 'test',
+      chunks: [cidOfBytes(content)],
+      size: content.length,
+      fingerprint: cidOfBytes(content),
+      version: '1.0.0',
+    },
+    creator,
+  );
+}
+
+describe('three operators federate through a hub', () => {
+  let dir: string;
+  let tls: TestCa;
+  let hub: NatsServerHandle;
+  let a: DmfNode;
+  let b: DmfNode;
+  let c: DmfNode | undefined;
+  const connections: NatsConnection[] = [];
+
+  const ca = () => tls.ca.cert;
+  const stateAt = async (from: DmfNode, node: DmfNode) => (await nodeView(from, ca(), node.nodeId))?.state;
+  const manifestStatus = async (at: DmfNode, id: string) => (await httpsJson('GET', `${at.url}/manifest/${id}`, ca())).status;
+
+  beforeAll(async () => {
+    dir = await makeTempDir('federation-admission');
+    tls = await makeTestCa(dir);
+    hub = await startNatsServer({ name: 'hub', domain: 'hub', leafListen: true });
+    const [portA, portB] = [await freePort(), await freePort()];
+    // A and B are each other's bootstrap peers: the federation's start.
+    [a, b] = await Promise.all([
+      startNode({ name: 'a', operator: 'opa', dir, tls, hub: hub.leafUrl as string, port: portA, bootstrap: [`https://127.0.0.1:${portB}`] }),
+      startNode({ name: 'b', operator: 'opb', dir, tls, hub: hub.leafUrl as string, port: portB, bootstrap: [`https://127.0.0.1:${portA}`] }),
+    ]);
+    await waitForLeaves(hub, 2);
+    await waitFor(async () => (await stateAt(a, b)) === 'admitted' && (await stateAt(b, a)) === 'admitted', { timeoutMs: 20_000, description: 'A and B admit each other' });
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(connections.map((nc) => nc.close()));
+    await Promise.allSettled([a?.stop(), b?.stop(), c?.stop()]);
+    await hub?.close();
+    if (dir) await removeDir(dir);
+  });
+
+  it('admits C after A and B probed and attested it; its records reach A and B only then', async () => {
+    c = await startNode({ name: 'c', operator: 'opc', dir, tls, hub: hub.leafUrl as string, bootstrap: [a.url, b.url], probeWindow: 3 });
+    const creator = generateSigningKey();
+    const early = contentManifest(creator, 'published at C before its admission');
+    const posted = await httpsJson('POST', `${c.url}/publish_manifest`, ca(), JSON.stringify(early));
+    expect(posted.status).toBe(201);
+    const earlyId = (JSON.parse(posted.body) as { manifest_id: string }).manifest_id;
+
+    // Not at A while C is not admitted there (checked in this order: the 404 came first).
+    expect(await manifestStatus(a, earlyId)).toBe(404);
+    expect(await stateAt(a, c)).not.toBe('admitted');
+    const node = c;
+    // C announced itself to A at start; A's registry reads it from its log.
+    await waitFor(async () => (await nodeView(a, ca(), node.nodeId)) !== undefined, { timeoutMs: 10_000, description: 'C known at A' });
+    expect((await nodeView(a, ca(), c.nodeId))?.state).toMatch(/^(pending|probing|probed|attested)$/);
+
+    await waitFor(async () => (await stateAt(a, node)) === 'admitted' && (await stateAt(b, node)) === 'admitted', { timeoutMs: 30_000, description: 'C admitted at A and B' });
+    const view = await nodeView(a, ca(), c.nodeId);
+    expect(view?.attesters.filter((x) => x.counted).map((x) => x.attester).sort()).toEqual([a.nodeId, b.nodeId].sort());
+    expect(view?.reasons[0]).toMatch(/attested by admitted nodes of 2 different operators/);
+    const changes = JSON.parse((await httpsJson('GET', `${a.url}/nodes/${c.nodeId}`, ca())).body).changes as { from: string; to: string }[];
+    expect(changes.map((x) => x.to)).toContain('admitted');
+    expect(changes[0]?.from).toBe('unknown');
+
+    // Admitted: A and B source C's ORIGIN, and C's earlier record arrives.
+    await waitFor(async () => (await manifestStatus(a, earlyId)) === 200 && (await manifestStatus(b, earlyId)) === 200, { timeoutMs: 20_000, description: "C's record at A and B" });
+    for (const at of [a, b]) {
+      const nc = await connect({ servers: at.nats });
+      connections.push(nc);
+      const info = await (await jetstreamManager(nc)).streams.info(federatedStreamName(at === a ? 'opa' : 'opb'));
+      expect(info.config.sources?.map((s) => s.name)).toContain('ORIGIN_opc');
+    }
+    // C sources its bootstrap peers from the start.
+    const ncC = await connect({ servers: c.nats });
+    connections.push(ncC);
+    const infoC = await (await jetstreamManager(ncC)).streams.info(federatedStreamName('opc'));
+    expect(infoC.config.sources?.map((s) => s.name).sort()).toEqual(['ORIGIN_opa', 'ORIGIN_opb', 'ORIGIN_opc']);
+  }, 90_000);
+
+  it('keeps every record of A, once, at B and C after the hub was down while A published', async () => {
+    if (!c) throw new Error('needs C from the previous test');
+    const creator = generateSigningKey();
+    const before = contentManifest(creator, 'before the outage');
+    expect((await httpsJson('POST', `${a.url}/publish_manifest`, ca(), JSON.stringify(before))).status).toBe(201);
+    await hub.kill();
+    const during = Array.from({ length: 5 }, (_, i) => contentManifest(creator, `during the outage ${i}`));
+    for (const m of during) expect((await httpsJson('POST', `${a.url}/publish_manifest`, ca(), JSON.stringify(m))).status).toBe(201);
+    // While the hub is down nothing of it reaches B (watched for two seconds: a negative
+    // can only be observed for a while).
+    const watchUntil = Date.now() + 2000;
+    while (Date.now() < watchUntil) {
+      for (const m of during) expect(await manifestStatus(b, m.manifest_id as string)).toBe(404);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await hub.start();
+    const ids = [before, ...during].map((m) => m.manifest_id as string);
+    const node = c;
+    for (const at of [b, node]) {
+      await waitFor(async () => {
+        const page = JSON.parse((await httpsJson('GET', `${at.url}/creator/${creator.did}?limit=100`, ca())).body) as { items: { manifest_id: string }[] };
+        return page.items.length === ids.length;
+      }, { timeoutMs: 45_000, description: `all of A's records at ${at.name}` });
+      const page = JSON.parse((await httpsJson('GET', `${at.url}/creator/${creator.did}?limit=100`, ca())).body) as { items: { manifest_id: string }[] };
+      // Every record, none twice.
+      expect(page.items.map((i) => i.manifest_id).sort()).toEqual([...ids].sort());
+    }
+  }, 120_000);
+});
