@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { cidOfBytes } from '@dmf/metadata';
-import { generateSigningKey, signDocument, type SigningKey } from '@dmf/protocol';
+import { canonicalBytes, generateSigningKey, readKeyFile, signDocument, signRecord, type SigningKey } from '@dmf/protocol';
+import { publishRecord } from '@dmf/bus';
+import { jetstream } from '@nats-io/jetstream';
+import { join } from 'node:path';
 import { federatedStreamName } from '@dmf/streams';
 import { makeTempDir, removeDir, startNatsServer, waitFor, waitForLeaves, type NatsServerHandle } from '@dmf/testing';
 import { freePort } from '@dmf/servers';
@@ -135,4 +138,39 @@ describe('three operators federate through a hub', () => {
       expect(page.items.map((i) => i.manifest_id).sort()).toEqual([...ids].sort());
     }
   }, 120_000);
+
+  it('quarantines C for a churn flood, and A\'s and B\'s reports delist it everywhere', async () => {
+    if (!c) throw new Error('needs C from the first test');
+    // C (its operator, with its own key) floods its log with new versions of its manifest.
+    const key = await readKeyFile(join(c.dataDir, 'keys', 'node.key'));
+    const nc = await connect({ servers: c.nats });
+    connections.push(nc);
+    const js = jetstream(nc);
+    const current = JSON.parse((await httpsJson('GET', `${c.url}/.well-known/dmf/node`, ca())).body) as Record<string, unknown>;
+    const { signature: _s, issued_at: _i, expires_at: _e, seq, ...body } = current;
+    for (let i = 1; i <= 21; i++) {
+      const record = signRecord({ ...body, seq: (seq as number) + i, capabilities: { ...(body.capabilities as object), churn: i } }, key, { expiresInMs: 86_400_000 });
+      await publishRecord(js, { operator: 'opc', kind: record.kind, id: record.id, bytes: canonicalBytes(record.document) });
+    }
+    const node = c;
+    await waitFor(async () => (await stateAt(a, node)) === 'delisted' && (await stateAt(b, node)) === 'delisted', { timeoutMs: 30_000, description: 'C delisted at A and B' });
+    const view = JSON.parse((await httpsJson('GET', `${a.url}/nodes/${c.nodeId}`, ca())).body) as {
+      reporters: { reporter: string; reason: string; counted: boolean }[];
+      changes: { to: string }[];
+      churn: { count: number };
+    };
+    expect(view.churn.count).toBeGreaterThan(20);
+    expect(view.reporters.filter((r) => r.counted && r.reason === 'manifest_churn').map((r) => r.reporter).sort()).toEqual([a.nodeId, b.nodeId].sort());
+    expect(view.changes.map((x) => x.to)).toContain('delisted');
+    // No longer sourced.
+    await waitFor(async () => {
+      const ncA = await connect({ servers: a.nats });
+      try {
+        const info = await (await jetstreamManager(ncA)).streams.info(federatedStreamName('opa'));
+        return !(info.config.sources ?? []).some((x) => x.name === 'ORIGIN_opc');
+      } finally {
+        await ncA.close();
+      }
+    }, { timeoutMs: 15_000, description: "A stops sourcing C's ORIGIN" });
+  }, 90_000);
 });

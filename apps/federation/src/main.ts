@@ -14,9 +14,10 @@ import type { StreamLimits } from '@dmf/streams';
 import { Announcer, type AnnounceLimits } from './announce.ts';
 import { Bootstrapper } from './bootstrap.ts';
 import type { Peer } from './domain/peers.ts';
-import type { RegistryPolicy } from './domain/records.ts';
+import { DEFAULT_REGISTRY_POLICY, type RegistryPolicy } from './domain/records.ts';
 import { Prober, type ProberPolicy } from './prober.ts';
 import { RegistryProjection } from './registry-projection.ts';
+import { Reporter } from './reporter.ts';
 import { registerFederationRoutes } from './routes.ts';
 import { SourceReconciler } from './source-reconciler.ts';
 
@@ -119,6 +120,14 @@ export async function startFederationRole(o: FederationRoleOptions): Promise<Fed
     },
     logger,
   });
+  const reporter = new Reporter({
+    js: o.js,
+    operator: o.operator,
+    key: o.key,
+    churnLimit: o.registryPolicy?.churnLimit ?? DEFAULT_REGISTRY_POLICY.churnLimit,
+    probes: () => prober?.views() ?? new Map(),
+    logger,
+  });
   let stopListening = () => {};
 
   return {
@@ -136,7 +145,10 @@ export async function startFederationRole(o: FederationRoleOptions): Promise<Fed
       // drop their sources (kept from the last run) until they answer again.
       await bootstrapper.start();
       await reconciler.reconcile(projection.registry());
-      stopListening = projection.onChange((registry) => void reconciler.reconcile(registry));
+      stopListening = projection.onChange((registry) => {
+        void reconciler.reconcile(registry);
+        void reporter.review(registry);
+      });
       prober?.start();
     },
     async manifestsChanged() {

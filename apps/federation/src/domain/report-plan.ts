@@ -1,0 +1,48 @@
+/**
+ * Which `node_report` records this node owes (spec 9.1, 9.3): a node it sees churning
+ * manifests, equivocating, or serving documents that fail integrity checks. Pure: from
+ * the registry and this node's probe views to a list of reports to file. Each
+ * (subject, reason) is reported once; a report already on the log is not repeated.
+ *
+ * Unavailability is not reported automatically: a node that was down for a window
+ * would be delisted for good by two such reports, and a report has no expiry.
+ */
+import type { ReportReason } from '@dmf/protocol';
+import type { ProbeView, Registry } from './registry.ts';
+
+export interface PlannedReport {
+  subject: string;
+  reason: ReportReason;
+  /** Record ids, 1 to 64. */
+  evidence: string[];
+  /** One line for the log. */
+  why: string;
+}
+
+const MAX_EVIDENCE = 64;
+
+/** Probe finding codes that are about the node's availability, not its integrity. */
+const AVAILABILITY_CODES = new Set(['uptime', 'availability']);
+
+export function plannedReports(registry: Registry, self: string, churnLimit: number, probes: ReadonlyMap<string, ProbeView>): PlannedReport[] {
+  const planned: PlannedReport[] = [];
+  for (const view of registry.nodes.values()) {
+    if (view.nodeId === self) continue;
+    const filed = new Set(view.reporters.filter((r) => r.reporter === self).map((r) => r.reason));
+    const add = (reason: ReportReason, evidence: string[], why: string) => {
+      const unique = [...new Set(evidence)].slice(0, MAX_EVIDENCE);
+      if (!filed.has(reason) && unique.length > 0 && !planned.some((p) => p.subject === view.nodeId && p.reason === reason)) {
+        planned.push({ subject: view.nodeId, reason, evidence: unique, why });
+      }
+    };
+    if (view.churn.count > churnLimit) add('manifest_churn', view.churn.records, `${view.churn.count} manifest versions within the churn window`);
+    const equivocation = view.history.findings.filter((f) => f.code === 'equivocation' || f.code === 'service_equivocation');
+    if (equivocation.length > 0) add('invalid_metadata', equivocation.flatMap((f) => f.records), 'signed two different documents with one seq');
+    const probe = probes.get(view.nodeId);
+    const integrity = probe?.outcome === 'failed' ? probe.findings.filter((f) => !AVAILABILITY_CODES.has(f.code)) : [];
+    if (integrity.length > 0 && view.history.current) {
+      add('invalid_metadata', [view.history.current.id], `served documents that failed this node's checks: ${integrity.map((f) => f.code).join(', ')}`);
+    }
+  }
+  return planned;
+}

@@ -1,0 +1,53 @@
+/**
+ * Files the reports this node owes (domain/report-plan.ts) as signed `node_report`
+ * records in this operator's ORIGIN stream. Reports of admitted nodes of two operators
+ * delist a node at every node that reads them (domain/registry.ts).
+ */
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { publishRecord } from '@dmf/bus';
+import { canonicalBytes, signRecord, type SigningKey } from '@dmf/protocol';
+import { plannedReports } from './domain/report-plan.ts';
+import type { ProbeView, Registry } from './domain/registry.ts';
+
+export interface ReporterOptions {
+  js: JetStreamClient;
+  operator: string;
+  key: SigningKey;
+  churnLimit: number;
+  probes: () => ReadonlyMap<string, ProbeView>;
+  logger: Logger;
+}
+
+export class Reporter {
+  readonly #o: ReporterOptions;
+  /** Filed by this process and maybe not read back yet: `<subject> <reason>`. */
+  readonly #filed = new Set<string>();
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: ReporterOptions) {
+    this.#o = options;
+  }
+
+  /** Files what `registry` shows is owed; calls are serialised. */
+  review(registry: Registry): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#review(registry)).catch((error: unknown) => {
+      this.#o.logger.error({ err: (error as Error).message }, 'filing node reports failed; trying again at the next change');
+    });
+    return this.#queue;
+  }
+
+  async #review(registry: Registry): Promise<void> {
+    for (const report of plannedReports(registry, this.#o.key.did, this.#o.churnLimit, this.#o.probes())) {
+      const key = `${report.subject} ${report.reason}`;
+      if (this.#filed.has(key)) continue;
+      const record = signRecord(
+        { kind: 'node_report', reporter: this.#o.key.did, subject: report.subject, reason: report.reason, evidence: report.evidence, seq: 1 },
+        this.#o.key,
+      );
+      await publishRecord(this.#o.js, { operator: this.#o.operator, kind: record.kind, id: record.id, bytes: canonicalBytes(record.document) });
+      this.#filed.add(key);
+      this.#o.logger.warn({ node: report.subject, reason: report.reason, record: record.id, why: report.why }, 'node reported');
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { computeRegistry, type ProbeView } from '../src/domain/registry.ts';
+import { DEFAULT_REGISTRY_POLICY, type RegistryRecord } from '../src/domain/records.ts';
+import { plannedReports } from '../src/domain/report-plan.ts';
+import { at, DAY, nodeManifest, report, testNode } from './fixtures.ts';
+
+const a = testNode('opa');
+const c = testNode('opc');
+const limit = DEFAULT_REGISTRY_POLICY.churnLimit;
+
+function plan(records: RegistryRecord[], probes: Map<string, ProbeView> = new Map()) {
+  const registry = computeRegistry(records, { self: a.id, bootstrap: [], quarantined: [], now: at(DAY), probes });
+  return plannedReports(registry, a.id, limit, probes);
+}
+
+describe('plannedReports', () => {
+  it('reports manifest churn once, with the churning versions as evidence', () => {
+    const churn = Array.from({ length: limit + 1 }, (_, i) => nodeManifest(c, { seq: i + 1, issuedAt: at(i * 1000) }));
+    const [planned, ...rest] = plan([nodeManifest(a), ...churn]);
+    expect(rest).toEqual([]);
+    expect(planned).toMatchObject({ subject: c.id, reason: 'manifest_churn' });
+    expect(planned?.evidence.sort()).toEqual(churn.map((m) => m.id).sort());
+  });
+
+  it('reports equivocation as invalid metadata citing both documents', () => {
+    const one = nodeManifest(c, { seq: 1, region: 'eu-west' });
+    const other = nodeManifest(c, { seq: 1, region: 'us-east' });
+    expect(plan([nodeManifest(a), one, other])).toEqual([
+      expect.objectContaining({ subject: c.id, reason: 'invalid_metadata', evidence: [one.id, other.id].sort() }),
+    ]);
+  });
+
+  it('reports a node that failed integrity checks, not one that was only unavailable', () => {
+    const mc = nodeManifest(c);
+    const integrity = new Map<string, ProbeView>([[c.id, { outcome: 'failed', findings: [{ code: 'manifest.invalid', detail: 'altered' }] }]]);
+    expect(plan([nodeManifest(a), mc], integrity)).toEqual([expect.objectContaining({ reason: 'invalid_metadata', evidence: [mc.id] })]);
+    const down = new Map<string, ProbeView>([[c.id, { outcome: 'failed', findings: [{ code: 'uptime', detail: 'answered 1 of 5' }] }]]);
+    expect(plan([nodeManifest(a), mc], down)).toEqual([]);
+  });
+
+  it('does not report again what this node already reported, nor itself', () => {
+    const churn = Array.from({ length: limit + 1 }, (_, i) => nodeManifest(c, { seq: i + 1, issuedAt: at(i * 1000) }));
+    const filed = report(a, c, churn[0]!.id, { reason: 'manifest_churn' });
+    expect(plan([nodeManifest(a), ...churn, filed])).toEqual([]);
+    const selfChurn = Array.from({ length: limit + 1 }, (_, i) => nodeManifest(a, { seq: i + 1, issuedAt: at(i * 1000) }));
+    expect(plan(selfChurn)).toEqual([]);
+  });
+});
