@@ -155,6 +155,7 @@ describe('the protocol error family', () => {
     'report.self': 422,
     'snapshot.part': 422,
     'snapshot.order': 422,
+    'governance.self': 422,
     'issued_at.future': 422,
     'expires_at.expired': 422,
     'expires_at.before_issued': 422,

@@ -26,6 +26,7 @@ export const PROTOCOL_ERROR_CODES = [
   'report.self',
   'snapshot.part',
   'snapshot.order',
+  'governance.self',
   // Freshness (PROTOCOL.md section 3).
   'issued_at.future',
   'expires_at.expired',

@@ -29,6 +29,7 @@ const KIND_RULES: Record<DocumentKind, string> = {
   node_report: 'report.self (reporter == subject); signer: reporter',
   category_snapshot:
     'snapshot.part (part > parts), snapshot.order (categories[i].category not after categories[i-1].category in UTF-8 byte order: unsorted or repeated); signer: node',
+  governance_report: 'governance.self (reporter == subject); signer: reporter',
 };
 
 function rootComment(kind: DocumentKind): string {

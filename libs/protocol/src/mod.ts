@@ -33,12 +33,14 @@ export {
   DOCUMENT_KINDS,
   EXPIRING_KINDS,
   REPORT_REASONS,
+  GOVERNANCE_GROUNDS,
   NodeManifestSchema,
   ServiceManifestSchema,
   ContentManifestSchema,
   NodeAttestationSchema,
   NodeReportSchema,
   CategorySnapshotSchema,
+  GovernanceReportSchema,
 } from './schemas/kinds.ts';
 export type {
   DocumentKind,
@@ -49,7 +51,9 @@ export type {
   NodeAttestation,
   NodeReport,
   CategorySnapshot,
+  GovernanceReport,
   ReportReason,
+  GovernanceGrounds,
 } from './schemas/kinds.ts';
 export { compareCategoryNames } from './category-order.ts';
 export { PROTOCOL_FORMATS, REGION_PATTERN, formatTimestamp, isTimestamp, isHttpsUrl } from './formats.ts';

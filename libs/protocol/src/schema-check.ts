@@ -140,5 +140,9 @@ export function checkKindRules(kind: DocumentKind, document: Record<string, unkn
         throw new ProtocolError('snapshot.order', reason, { path: `$.categories[${i}].category` });
       }
     }
+  } else if (kind === 'governance_report') {
+    if (document['reporter'] === document['subject']) {
+      throw new ProtocolError('governance.self', 'a node cannot report itself', { path: '$.subject' });
+    }
   }
 }

@@ -40,5 +40,7 @@ export function requiredSigner(
       return { did: document['reporter'] as string, rule: '$.reporter' };
     case 'category_snapshot':
       return { did: document['node'] as string, rule: '$.node' };
+    case 'governance_report':
+      return { did: document['reporter'] as string, rule: '$.reporter' };
   }
 }

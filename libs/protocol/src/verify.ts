@@ -14,6 +14,7 @@ import {
   type CategorySnapshot,
   type ContentManifest,
   type DocumentKind,
+  type GovernanceReport,
   type NodeAttestation,
   type NodeManifest,
   type NodeReport,
@@ -60,7 +61,8 @@ export type VerifiedRecord =
   | RecordOf<'content_manifest', ContentManifest>
   | RecordOf<'node_attestation', NodeAttestation>
   | RecordOf<'node_report', NodeReport>
-  | RecordOf<'category_snapshot', CategorySnapshot>;
+  | RecordOf<'category_snapshot', CategorySnapshot>
+  | RecordOf<'governance_report', GovernanceReport>;
 
 /** Verifies a parsed document; throws ProtocolError naming the first rule it breaks. */
 export function verifyDocument(input: unknown, options: VerifyOptions = {}): VerifiedRecord {

@@ -208,6 +208,42 @@ export function categorySnapshotWithUnicodeNames(): Record<string, unknown> {
   };
 }
 
+/** A stand-in record id: the verifier checks its spelling, not that the record exists. */
+function standInRecordId(label: string): string {
+  return createHash('sha256').update(`record: ${label}`, 'utf8').digest('hex');
+}
+
+/**
+ * A governance report (spec 9.3, 11): the peer asks the DAO to remove the node, and
+ * its operator, for good, citing the node reports that delisted it (stand-in ids).
+ */
+export function governanceReport(): Record<string, unknown> {
+  return {
+    kind: 'governance_report',
+    reporter: keys.peer.did,
+    subject: keys.node.did,
+    subject_operator: keys.operator.did,
+    grounds: 'delisted',
+    evidence: [standInRecordId('node_report: delisting 1'), standInRecordId('node_report: delisting 2')],
+    seq: 1,
+    issued_at: ISSUED_AT,
+  };
+}
+
+/**
+ * The peer's next report on the node, on grounds of equivocation, without the optional
+ * `subject_operator`: the evidence is the two node manifests signed with one seq.
+ */
+export function governanceReportOfEquivocation(): Record<string, unknown> {
+  const { subject_operator: _operator, ...report } = governanceReport();
+  return {
+    ...report,
+    grounds: 'equivocation',
+    evidence: [standInRecordId('node_manifest: seq 3, first'), standInRecordId('node_manifest: seq 3, second')],
+    seq: 2,
+  };
+}
+
 /** The key that must sign each fixture. */
 export const SIGNER_OF = {
   content_manifest: 'creator',
@@ -216,6 +252,7 @@ export const SIGNER_OF = {
   node_attestation: 'peer',
   node_report: 'peer',
   category_snapshot: 'node',
+  governance_report: 'peer',
 } as const satisfies Record<string, KeyName>;
 
 /** The resolver a verifier of the fixtures needs for service manifests. */

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, signDocument, verifyBytes, verifyDocument } from '../src/mod.ts';
+import { GOVERNANCE_GROUNDS, ProtocolError, signDocument, verifyBytes, verifyDocument } from '../src/mod.ts';
 import { keys, NOW, rawCid } from './fixtures.ts';
 
 const line = (max: number) =>
@@ -47,6 +47,20 @@ const nodeReport = fc.record({
   issued_at: issuedAt,
 });
 
+const governanceReport = fc.record(
+  {
+    kind: fc.constant('governance_report'),
+    reporter: fc.constant(keys.peer.did),
+    subject: fc.constantFrom(keys.node.did, keys.stranger.did),
+    subject_operator: fc.constantFrom(keys.operator.did, keys.stranger.did),
+    grounds: fc.constantFrom(...GOVERNANCE_GROUNDS),
+    evidence: fc.uniqueArray(hex(64), { minLength: 1, maxLength: 64 }),
+    seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    issued_at: issuedAt,
+  },
+  { requiredKeys: ['kind', 'reporter', 'subject', 'grounds', 'evidence', 'seq', 'issued_at'] },
+);
+
 const options = { now: NOW };
 
 describe('sign → verify', () => {
@@ -67,6 +81,18 @@ describe('sign → verify', () => {
       fc.property(nodeReport, (doc) => {
         const signed = signDocument(doc, keys.peer, options);
         expect(verifyDocument(signed, options).kind).toBe('node_report');
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('round-trips arbitrary valid governance reports', () => {
+    fc.assert(
+      fc.property(governanceReport, (doc) => {
+        const signed = signDocument(doc, keys.peer, options);
+        const record = verifyBytes(JSON.stringify(signed), options);
+        expect(record.kind).toBe('governance_report');
+        expect(record.document).toEqual(signed);
       }),
       { numRuns: 100 },
     );

@@ -4,9 +4,18 @@ import * as raw from 'multiformats/codecs/raw';
 import { create as createDigest } from 'multiformats/hashes/digest';
 import { base32 } from 'multiformats/bases/base32';
 import { describe, expect, it } from 'vitest';
-import { checkSchema, isHttpsUrl, isTimestamp, ProtocolError } from '../src/mod.ts';
+import { checkSchema, GOVERNANCE_GROUNDS, isHttpsUrl, isTimestamp, ProtocolError, REPORT_REASONS, SCHEMAS } from '../src/mod.ts';
 import { CID_RAW_SHA256_PATTERN, HTTPS_URL_PATTERN } from '../src/formats.ts';
-import { categorySnapshot, contentManifest, keys, nodeManifest, nodeReport, serviceManifest } from './fixtures.ts';
+import {
+  categorySnapshot,
+  contentManifest,
+  governanceReport,
+  governanceReportOfEquivocation,
+  keys,
+  nodeManifest,
+  nodeReport,
+  serviceManifest,
+} from './fixtures.ts';
 
 /** The definition the pattern must match: multiformats' parser plus the DMF constraints. */
 function isRawSha256CidByMultiformats(text: string): boolean {
@@ -112,6 +121,14 @@ describe('schemas', () => {
     expect(schemaError('service_manifest', serviceManifest())).toBe('valid');
     expect(schemaError('node_report', nodeReport())).toBe('valid');
     expect(schemaError('category_snapshot', categorySnapshot())).toBe('valid');
+    expect(schemaError('governance_report', governanceReport())).toBe('valid');
+    expect(schemaError('governance_report', governanceReportOfEquivocation())).toBe('valid');
+  });
+
+  it('list the same report reasons and governance grounds as the exported constants', () => {
+    const constsOf = (schema: unknown): unknown[] => (schema as { anyOf: { const: unknown }[] }).anyOf.map((option) => option.const);
+    expect(constsOf(SCHEMAS.node_report.properties.reason)).toEqual([...REPORT_REASONS]);
+    expect(constsOf(SCHEMAS.governance_report.properties.grounds)).toEqual([...GOVERNANCE_GROUNDS]);
   });
 
   it('keep capabilities open but require region', () => {

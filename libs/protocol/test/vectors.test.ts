@@ -156,7 +156,7 @@ describe('DMF document vectors', () => {
 
   it('has a valid vector for every kind', () => {
     expect([...new Set(dmf.valid.map((v) => v.kind))].sort()).toEqual(
-      ['category_snapshot', 'content_manifest', 'node_attestation', 'node_manifest', 'node_report', 'service_manifest'],
+      ['category_snapshot', 'content_manifest', 'governance_report', 'node_attestation', 'node_manifest', 'node_report', 'service_manifest'],
     );
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkSeq,
   DOCUMENT_KINDS,
+  EXPIRING_KINDS,
   generateSigningKey,
   ProtocolError,
   recordId,
@@ -15,6 +16,8 @@ import {
   categorySnapshot,
   contentManifest,
   EXPIRES_AT,
+  governanceReport,
+  governanceReportOfEquivocation,
   ISSUED_AT,
   keys,
   nodeAttestation,
@@ -34,6 +37,7 @@ const makers = {
   node_attestation: nodeAttestation,
   node_report: nodeReport,
   category_snapshot: categorySnapshot,
+  governance_report: governanceReport,
 };
 
 function codeOf(run: () => unknown): { code: string; path: string | undefined } {
@@ -173,6 +177,69 @@ describe('signDocument and verifyDocument', () => {
     expect(() => verifyDocument({ ...signed, chunks }, options)).toThrow(
       'schema: $.chunks[1]: not a CIDv1 raw sha2-256 (base32)',
     );
+  });
+});
+
+describe('governance reports', () => {
+  it('verify with and without subject_operator, signed by reporter, not expiring', () => {
+    for (const make of [governanceReport, governanceReportOfEquivocation]) {
+      const signed = signDocument(make(), keys.peer, options);
+      const record = verifyBytes(JSON.stringify(signed), options);
+      expect(record.kind).toBe('governance_report');
+      expect(record.signer).toBe(keys.peer.did);
+      expect(record.id).toBe(recordId(signed));
+    }
+    const record = verifyDocument(signDocument(governanceReport(), keys.peer, options), options);
+    if (record.kind !== 'governance_report') throw new Error('narrowing');
+    expect(record.document.grounds).toBe('delisted');
+    expect(record.document.subject_operator).toBe(keys.operator.did);
+    expect(EXPIRING_KINDS.has('governance_report')).toBe(false);
+    expect('expires_at' in signDocument(governanceReport(), keys.peer, { now: NOW, expiresInMs: 1000 })).toBe(false);
+  });
+
+  it('refuse a node reporting itself: governance.self at $.subject', () => {
+    const self = { ...governanceReport(), subject: keys.peer.did };
+    expect(codeOf(() => signDocument(self, keys.peer, options))).toEqual({ code: 'governance.self', path: '$.subject' });
+    expect(() => signDocument(self, keys.peer, options)).toThrow('governance.self: $.subject: a node cannot report itself');
+    // The rule compares reporter and subject only; subject_operator is not compared with reporter.
+    expect(verifyDocument(signDocument({ ...governanceReport(), subject_operator: keys.peer.did }, keys.peer, options), options).kind).toBe(
+      'governance_report',
+    );
+  });
+
+  it('refuse any signer but the reporter, naming both DIDs', () => {
+    const byPeer = signDocument(governanceReport(), keys.peer, options);
+    for (const key of [keys.operator, keys.node, keys.stranger]) {
+      expect(codeOf(() => signDocument(governanceReport(), key, options))).toEqual({ code: 'signature.wrong_signer', path: '$.signature' });
+    }
+    // A report signed by the stranger about the node, then passed off as the peer's.
+    const byStranger = signDocument({ ...governanceReport(), reporter: keys.stranger.did }, keys.stranger, options);
+    expect(() => verifyDocument({ ...byStranger, reporter: keys.peer.did }, options)).toThrow(
+      `signature.wrong_signer: $.signature: signed by ${keys.stranger.did}, but the signer must be $.reporter (${keys.peer.did})`,
+    );
+    expect(codeOf(() => verifyDocument({ ...byPeer, grounds: 'equivocation' }, options)).code).toBe('signature.invalid');
+  });
+
+  it('refuse unknown grounds, empty, repeated or too much evidence, naming the path', () => {
+    const evidence = governanceReport()['evidence'] as string[];
+    const refused = (changes: Record<string, unknown>): string => {
+      try {
+        signDocument({ ...governanceReport(), ...changes }, keys.peer, options);
+      } catch (error) {
+        if (error instanceof ProtocolError) return error.message;
+        throw error;
+      }
+      return 'valid';
+    };
+    expect(refused({ grounds: 'unavailable' })).toBe('schema: $.grounds: must be one of "delisted", "equivocation"');
+    expect(refused({ evidence: [] })).toBe('schema: $.evidence: must not be empty');
+    expect(refused({ evidence: [evidence[0], evidence[1], evidence[0]] })).toBe('schema: $.evidence: items must be unique');
+    expect(refused({ evidence: Array.from({ length: 65 }, (_, i) => i.toString(16).padStart(64, '0')) })).toBe('schema: $.evidence: more than 64 items');
+    expect(refused({ evidence: Array.from({ length: 64 }, (_, i) => i.toString(16).padStart(64, '0')) })).toBe('valid');
+    expect(refused({ evidence: [evidence[0], 'F'.repeat(64)] })).toBe('schema: $.evidence[1]: not a record id (lowercase hex SHA-256)');
+    expect(refused({ subject_operator: 'did:web:example.org' })).toMatch(/^schema: \$\.subject_operator: not an Ed25519 did:key/);
+    expect(refused({ reason: 'bad_fingerprint' })).toBe('schema: $.reason: member is not allowed here');
+    expect(refused({ expires_at: EXPIRES_AT })).toBe('schema: $.expires_at: member is not allowed here');
   });
 });
 

@@ -173,6 +173,41 @@ export const NodeReportSchema = Type.Object(
 );
 
 /**
+ * Grounds for asking the DAO to remove a node for good (spec 9.3, 11): its peers'
+ * node reports delisted it, or it signed two different manifests with one seq.
+ */
+export const GOVERNANCE_GROUNDS = ['delisted', 'equivocation'] as const;
+
+/**
+ * Spec 9.3 "Reported to DAO for permanent removal", spec 11: a node asks the DAO to
+ * remove another for good. Signed by `reporter`; `seq` orders the reports of one
+ * (reporter, subject). Evidence cites record ids only: the node reports that delisted
+ * the subject, or the two manifests it signed with one seq.
+ */
+export const GovernanceReportSchema = Type.Object(
+  {
+    kind: Type.Literal('governance_report'),
+    /** The node filing the report. */
+    reporter: DidKey,
+    /** node_id of the node proposed for permanent removal. */
+    subject: DidKey,
+    /** The subject's operator, when its node manifest names one: the DAO removes operators, not just keys. */
+    subject_operator: Type.Optional(DidKey),
+    grounds: Type.Union([Type.Literal('delisted'), Type.Literal('equivocation')]),
+    /** Record ids: the node reports that delisted the subject, or the two equivocating manifests. */
+    evidence: Type.Array(RecordId, { minItems: 1, maxItems: 64, uniqueItems: true }),
+    seq: Seq,
+    issued_at: Timestamp,
+    signature: Signature,
+  },
+  {
+    ...closed,
+    description:
+      'governance report (spec 9.3, 11): one node asks the DAO to remove another for good; signed by reporter; seq orders (reporter, subject)',
+  },
+);
+
+/**
  * Names of the stream a snapshot covers (`FEDERATED_opa`, `ORIGIN_opa`): letters,
  * digits, `_` and `-`, a subset of what JetStream allows in a stream name (no dots,
  * wildcards or spaces), so the name is also one subject token.
@@ -234,6 +269,7 @@ export const SCHEMAS = {
   node_attestation: NodeAttestationSchema,
   node_report: NodeReportSchema,
   category_snapshot: CategorySnapshotSchema,
+  governance_report: GovernanceReportSchema,
 } as const;
 
 export type DocumentKind = keyof typeof SCHEMAS;
@@ -245,10 +281,19 @@ export type ContentManifest = Static<typeof ContentManifestSchema>;
 export type NodeAttestation = Static<typeof NodeAttestationSchema>;
 export type NodeReport = Static<typeof NodeReportSchema>;
 export type CategorySnapshot = Static<typeof CategorySnapshotSchema>;
+export type GovernanceReport = Static<typeof GovernanceReportSchema>;
 export type ReportReason = (typeof REPORT_REASONS)[number];
+export type GovernanceGrounds = (typeof GOVERNANCE_GROUNDS)[number];
 
 /** Any signed document, discriminated by `kind`. */
-export type ProtocolDocument = NodeManifest | ServiceManifest | ContentManifest | NodeAttestation | NodeReport | CategorySnapshot;
+export type ProtocolDocument =
+  | NodeManifest
+  | ServiceManifest
+  | ContentManifest
+  | NodeAttestation
+  | NodeReport
+  | CategorySnapshot
+  | GovernanceReport;
 
 /** Kinds whose documents carry `expires_at`. */
 export const EXPIRING_KINDS: ReadonlySet<DocumentKind> = new Set(['node_manifest', 'service_manifest', 'node_attestation']);

@@ -18,6 +18,8 @@ import {
   contentManifest,
   contentManifestWithText,
   EXPIRES_AT,
+  governanceReport,
+  governanceReportOfEquivocation,
   ISSUED_AT,
   KEY_LABELS,
   keys,
@@ -369,6 +371,38 @@ valid.push(
     '$.signature',
     change(categorySnapshot, {}, keys.nodeService),
   );
+}
+
+// Governance reports (spec 9.3, 11), after all earlier vectors so that those keep their
+// places in the file.
+valid.push(
+  validVector('governance_report', governanceReport, 'valid governance_report'),
+  validVector(
+    'governance_report',
+    governanceReportOfEquivocation,
+    'valid governance_report: equivocation, no subject_operator',
+    'subject_operator is optional (a subject whose node manifest names no operator); grounds "equivocation" cite the two manifests signed with one seq.',
+  ),
+);
+{
+  const governance = (changes: Doc, signer: SigningKey = keys.peer): Doc => change(governanceReport, changes, signer);
+  const evidence = governanceReport()['evidence'] as string[];
+  add('governance report with unknown grounds', 'schema', '$.grounds', governance({ grounds: 'unavailable' }));
+  add('governance report without evidence', 'schema', '$.evidence', governance({ evidence: [] }));
+  add('governance report citing one record twice', 'schema', '$.evidence', governance({ evidence: [evidence[0], evidence[1], evidence[0]] }));
+  add(
+    'governance report with 65 evidence ids',
+    'schema',
+    '$.evidence',
+    governance({ evidence: Array.from({ length: 65 }, (_, i) => createHash('sha256').update(`evidence ${i}`).digest('hex')) }),
+  );
+  add('governance report evidence in uppercase hex', 'schema', '$.evidence[1]', governance({ evidence: [evidence[0], evidence[1]!.toUpperCase()] }));
+  add('governance report subject_operator not a did:key', 'schema', '$.subject_operator', governance({ subject_operator: 'did:web:example.org' }));
+  add('governance report with a node_report reason', 'schema', '$.reason', governance({ reason: 'bad_fingerprint' }));
+  add('expires_at on a governance report', 'schema', '$.expires_at', governance({ expires_at: EXPIRES_AT }));
+  add('node reports itself to the DAO', 'governance.self', '$.subject', governance({ subject: keys.peer.did }));
+  add('governance report signed by the subject_operator', 'signature.wrong_signer', '$.signature', governance({}, keys.operator));
+  add('governance report signed by its subject', 'signature.wrong_signer', '$.signature', governance({}, keys.node));
 }
 
 const keyTable = Object.fromEntries(
