@@ -53,7 +53,7 @@ export class AnnounceError extends Error {
 export interface AnnouncerOptions {
   js: JetStreamClient;
   operator: string;
-  projection: Pick<RegistryProjection, 'has'>;
+  projection: Pick<RegistryProjection, 'has' | 'knowsNode'>;
   limits?: Partial<AnnounceLimits>;
   clock?: () => Date;
 }
@@ -69,6 +69,8 @@ export class Announcer {
   readonly #o: AnnouncerOptions;
   readonly #newNodes: RateWindow;
   readonly #perNode: RateWindow;
+  /** Node ids announced through this process (so a repeat is never a new node). */
+  readonly #recent = new Set<string>();
 
   constructor(options: AnnouncerOptions) {
     this.#o = options;
@@ -119,12 +121,14 @@ export class Announcer {
     if (fresh.length === 0) return answer;
 
     const t = now.getTime();
-    const known = this.#o.projection.has(manifest.id) || records.length > fresh.length;
+    // Known: in the registry, or announced here within the hour (not read back yet).
+    const known = this.#o.projection.knowsNode(node.node_id) || this.#recent.has(node.node_id);
     const wait = Math.max(known ? 0 : this.#newNodes.retryAfterSeconds('new', t), this.#perNode.retryAfterSeconds(node.node_id, t));
     if (wait > 0) {
       throw new AnnounceError('announce.rate', 429, '$.node_manifest.node_id', known ? 'this node was announced too often in the last hour' : 'too many new nodes were announced here in the last hour', wait);
     }
     if (!known) this.#newNodes.hit('new', t);
+    this.#recent.add(node.node_id);
     this.#perNode.hit(node.node_id, t);
     try {
       for (const r of fresh) await publishRecord(this.#o.js, { operator: this.#o.operator, kind: r.kind, id: r.id, bytes: canonicalBytes(r.document) });

@@ -6,7 +6,7 @@
  * probing us. Peers that do not answer are tried again later; nothing blocks the start.
  */
 import type { Logger } from 'pino';
-import { ClientError, type DmfClient } from '@dmf/client';
+import type { DmfClient } from '@dmf/client';
 import { ORIGIN_CAPABILITY } from './domain/registry.ts';
 import type { Peer } from './domain/peers.ts';
 
@@ -97,8 +97,8 @@ export class Bootstrapper {
           this.#o.logger.info({ url }, 'announced to bootstrap peer');
         }
       } catch (error) {
-        const reason = error instanceof ClientError ? `${error.code}: ${error.message}` : (error as Error).message;
-        this.#o.logger.warn({ url, err: reason }, 'bootstrap peer not reached; trying again later');
+        // A ClientError's message starts with its code already.
+        this.#o.logger.warn({ url, err: (error as Error).message }, 'bootstrap peer not reached; trying again later');
       }
     }
     if (grew) await this.#o.onPeers(this.peers);

@@ -219,7 +219,8 @@ export class Prober {
           lastUnanswered = error.message;
           continue; // the next entrypoint may answer
         }
-        return { kind: 'integrity', code: error.code, detail: error.message };
+        // The code is the finding's own; the detail is what and why (as for the checks above).
+        return { kind: 'integrity', code: error.code, detail: `${error.subject}: ${error.reason}` };
       }
     }
     return { kind: 'unanswered', detail: lastUnanswered };

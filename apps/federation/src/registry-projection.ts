@@ -144,6 +144,11 @@ export class RegistryProjection {
     return this.#records.has(recordId);
   }
 
+  /** Whether any manifest of `nodeId` is held. */
+  knowsNode(nodeId: string): boolean {
+    return (this.registry().nodes.get(nodeId)?.history.manifests.length ?? 0) > 0;
+  }
+
   /** The held record, e.g. to serve a node's signed manifests. */
   record(recordId: string): RegistryRecord | undefined {
     return this.#records.get(recordId);

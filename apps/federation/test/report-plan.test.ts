@@ -36,6 +36,9 @@ describe('plannedReports', () => {
     expect(plan([nodeManifest(a), mc], integrity)).toEqual([expect.objectContaining({ reason: 'invalid_metadata', evidence: [mc.id] })]);
     const down = new Map<string, ProbeView>([[c.id, { outcome: 'failed', findings: [{ code: 'uptime', detail: 'answered 1 of 5' }] }]]);
     expect(plan([nodeManifest(a), mc], down)).toEqual([]);
+    // Refused by this node's own address policy: nothing was fetched, nothing to report.
+    const refused = new Map<string, ProbeView>([[c.id, { outcome: 'failed', findings: [{ code: 'address.refused', detail: '10.0.0.1 is private' }] }]]);
+    expect(plan([nodeManifest(a), mc], refused)).toEqual([]);
   });
 
   it('does not report again what this node already reported, nor itself', () => {

@@ -21,8 +21,21 @@ export interface PlannedReport {
 
 const MAX_EVIDENCE = 64;
 
-/** Probe finding codes that are about the node's availability, not its integrity. */
-const AVAILABILITY_CODES = new Set(['uptime', 'availability']);
+/**
+ * Probe findings that prove the node served a bad document. Others are not its fault,
+ * or not provably: unavailability, a 4xx at a well-known path, and above all an address
+ * this node's own policy refused (nothing was even fetched).
+ */
+const SERVED_INVALID = new Set([
+  'manifest.invalid',
+  'manifest.expired',
+  'manifest.rollback',
+  'manifest.equivocation',
+  'manifest.foreign',
+  'service.wrong_signer',
+  'service.foreign_node',
+  'schema.mismatch',
+]);
 
 export function plannedReports(registry: Registry, self: string, churnLimit: number, probes: ReadonlyMap<string, ProbeView>): PlannedReport[] {
   const planned: PlannedReport[] = [];
@@ -39,7 +52,7 @@ export function plannedReports(registry: Registry, self: string, churnLimit: num
     const equivocation = view.history.findings.filter((f) => f.code === 'equivocation' || f.code === 'service_equivocation');
     if (equivocation.length > 0) add('invalid_metadata', equivocation.flatMap((f) => f.records), 'signed two different documents with one seq');
     const probe = probes.get(view.nodeId);
-    const integrity = probe?.outcome === 'failed' ? probe.findings.filter((f) => !AVAILABILITY_CODES.has(f.code)) : [];
+    const integrity = probe?.outcome === 'failed' ? probe.findings.filter((f) => SERVED_INVALID.has(f.code)) : [];
     if (integrity.length > 0 && view.history.current) {
       add('invalid_metadata', [view.history.current.id], `served documents that failed this node's checks: ${integrity.map((f) => f.code).join(', ')}`);
     }
