@@ -2,12 +2,17 @@
 # `npm run bench`: the benchmarks whose figures docs/benchmarks.md records.
 # `npm run bench:metadata` (this script with --metadata-reads): the metadata node at
 # scale, 1,000,000 manifests by default (`npm run bench:metadata -- --manifests 200000`).
+# `npm run bench:federation` (--federation): publish at A → visible at B, hub + two operators.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ops/lib/prereqs.sh
 dmf_require_node
 dmf_require_npm_deps
 dmf_require_servers nats-server
+if [ "${1:-}" = "--federation" ]; then
+  shift
+  exec npx tsx bench/federation-latency.ts "$@"
+fi
 if [ "${1:-}" = "--metadata-reads" ]; then
   shift
   exec npx tsx bench/metadata-reads.ts "$@"

@@ -38,6 +38,10 @@ export interface NodeOptions {
   /** Seconds; default 1 and 2. */
   probeInterval?: number;
   probeWindow?: number;
+  /** More environment for the process (e.g. DMF_RATE_LIMIT). */
+  env?: Record<string, string>;
+  /** Default warn. */
+  logLevel?: string;
 }
 
 export interface DmfNode {
@@ -48,6 +52,8 @@ export interface DmfNode {
   nodeId: string;
   /** The node's NATS URL (node.json). */
   nats: string;
+  /** The process id (for CPU accounting). */
+  pid: number;
   output(): string;
   /** SIGINT, then waits for the exit. */
   stop(): Promise<void>;
@@ -70,11 +76,11 @@ export async function startNode(o: NodeOptions): Promise<DmfNode> {
     DMF_BIN, 'up', '--data', dataDir, '--port', String(port), '--operator', o.operator,
     '--leaf-remote', o.hub, '--allow-address', '127.0.0.0/8', '--trust-ca', o.tls.caFile,
     '--probe-interval', String(o.probeInterval ?? 1), '--probe-window', String(o.probeWindow ?? 2),
-    '--snapshot-interval', '0', '--log-level', 'warn',
+    '--snapshot-interval', '0', '--log-level', o.logLevel ?? 'warn',
     ...(o.bootstrap ?? []).flatMap((url) => ['--bootstrap', url]),
   ];
   const child: ChildProcess = spawn(process.execPath, args, {
-    env: { ...cleanEnv(), DMF_TLS_CERT: certFile, DMF_TLS_KEY: keyFile },
+    env: { ...cleanEnv(), DMF_TLS_CERT: certFile, DMF_TLS_KEY: keyFile, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -93,6 +99,7 @@ export async function startNode(o: NodeOptions): Promise<DmfNode> {
     dataDir,
     nodeId: manifest.node_id,
     nats: info.nats,
+    pid: child.pid as number,
     output: () => out,
     async stop() {
       if (child.exitCode === null) child.kill('SIGINT');

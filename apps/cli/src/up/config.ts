@@ -44,6 +44,8 @@ export interface UpConfig {
   snapshotIntervalSeconds: number;
   /** Memory for the metadata head view, bytes (0 = off). DMF_METADATA_HEAD_CACHE_MB. Default min(2 GiB, a quarter of RAM). */
   metadataHeadCacheBytes: number;
+  /** Requests per 10 s from one client subnet before 429 (libs/http rate limit). DMF_RATE_LIMIT. Default 1200. */
+  rateLimitPerTenSeconds: number;
   /** Federation (spec 4.2): who to join through, what the prober may reach, and how it probes. */
   federation: FederationConfig;
 }
@@ -156,6 +158,12 @@ function seconds(flag: string | undefined, flagName: string, env: string | undef
   return Number(raw);
 }
 
+function rateLimit(raw: string | undefined): number {
+  const value = raw ?? '1200';
+  if (!/^[0-9]{1,10}$/.test(value) || Number(value) < 1) fail('DMF_RATE_LIMIT', `${JSON.stringify(value)} must be a whole number of requests per 10 seconds, at least 1`);
+  return Number(value);
+}
+
 function loadFederationConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string): FederationConfig {
   const bootstrap = listSetting(flags.bootstrap, '--bootstrap', env.DMF_BOOTSTRAP, 'DMF_BOOTSTRAP');
   const allow = listSetting(flags.allowAddress, '--allow-address', env.DMF_ALLOW_ADDRESSES, 'DMF_ALLOW_ADDRESSES');
@@ -242,6 +250,7 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     logLevel: level,
     snapshotIntervalSeconds: Number(intervalRaw),
     metadataHeadCacheBytes,
+    rateLimitPerTenSeconds: rateLimit(env.DMF_RATE_LIMIT),
     federation: loadFederationConfig(flags, env, cwd),
   };
 }

@@ -241,6 +241,7 @@ export async function runNode(
       tls: identity.tls,
       info: { title: 'DMF node', version: DMF_VERSION, description: `DMF node of operator ${config.operator}` },
       logger: log,
+      rateLimit: { max: config.rateLimitPerTenSeconds, timeWindowMs: 10_000 },
       errorFamilies: [metadataErrorFamily, storeUnavailableFamily],
     });
     metadata.register(app);
