@@ -162,6 +162,11 @@ describe('three operators federate through a hub', () => {
     expect(view.churn.count).toBeGreaterThan(20);
     expect(view.reporters.filter((r) => r.counted && r.reason === 'manifest_churn').map((r) => r.reporter).sort()).toEqual([a.nodeId, b.nodeId].sort());
     expect(view.changes.map((x) => x.to)).toContain('delisted');
+    // And each asks the DAO to remove it for good.
+    await waitFor(async () => {
+      const detail = JSON.parse((await httpsJson('GET', `${b.url}/nodes/${node.nodeId}`, ca())).body) as { governance: { reporter: string; grounds: string }[] };
+      return detail.governance.filter((g) => g.grounds === 'delisted').length === 2;
+    }, { timeoutMs: 15_000, description: 'governance reports by A and B' });
     // No longer sourced.
     await waitFor(async () => {
       const ncA = await connect({ servers: a.nats });

@@ -1,13 +1,14 @@
 /**
- * Files the reports this node owes (domain/report-plan.ts) as signed `node_report`
- * records in this operator's ORIGIN stream. Reports of admitted nodes of two operators
- * delist a node at every node that reads them (domain/registry.ts).
+ * Files the reports this node owes (domain/report-plan.ts) as signed `node_report` and
+ * `governance_report` records in this operator's ORIGIN stream. Node reports of
+ * admitted nodes of two operators delist a node at every node that reads them
+ * (domain/registry.ts); governance reports are for the DAO (spec 9.3, 11).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { publishRecord } from '@dmf/bus';
 import { canonicalBytes, signRecord, type SigningKey } from '@dmf/protocol';
-import { plannedReports } from './domain/report-plan.ts';
+import { plannedGovernanceReports, plannedReports } from './domain/report-plan.ts';
 import type { ProbeView, Registry } from './domain/registry.ts';
 
 export interface ReporterOptions {
@@ -48,6 +49,25 @@ export class Reporter {
       await publishRecord(this.#o.js, { operator: this.#o.operator, kind: record.kind, id: record.id, bytes: canonicalBytes(record.document) });
       this.#filed.add(key);
       this.#o.logger.warn({ node: report.subject, reason: report.reason, record: record.id, why: report.why }, 'node reported');
+    }
+    for (const report of plannedGovernanceReports(registry, this.#o.key.did)) {
+      const key = `${report.subject} governance`;
+      if (this.#filed.has(key)) continue;
+      const record = signRecord(
+        {
+          kind: 'governance_report',
+          reporter: this.#o.key.did,
+          subject: report.subject,
+          ...(report.subjectOperator ? { subject_operator: report.subjectOperator } : {}),
+          grounds: report.grounds,
+          evidence: report.evidence,
+          seq: 1,
+        },
+        this.#o.key,
+      );
+      await publishRecord(this.#o.js, { operator: this.#o.operator, kind: record.kind, id: record.id, bytes: canonicalBytes(record.document) });
+      this.#filed.add(key);
+      this.#o.logger.warn({ node: report.subject, grounds: report.grounds, record: record.id }, 'node reported to the DAO for permanent removal');
     }
   }
 }

@@ -51,6 +51,9 @@ const NodeDetail = Type.Intersect([
     changes: Type.Array(Type.Object({ at: Type.String(), from: Type.String(), to: Type.String(), reasons: Type.Array(Type.String()) })),
     attesters: Type.Array(Open('an attester, its operator, the record, whether it counts and why not')),
     reporters: Type.Array(Open('a reporter, its operator, the reason, the record, whether it counts and why not')),
+    governance: Type.Array(Type.Object({ reporter: Type.String(), grounds: Type.String(), record: Type.String() }), {
+      description: 'governance reports about it (spec 9.3: for the DAO, for permanent removal)',
+    }),
     findings: Type.Array(Type.Object({ code: Type.String(), detail: Type.String(), records: Type.Array(Type.String()) })),
     churn: Type.Object({ count: Type.Integer(), window_ms: Type.Integer(), records: Type.Array(Type.String()) }),
     reputation: ReputationAnswer,
@@ -175,6 +178,7 @@ export function registerFederationRoutes(app: DmfHttpServer, options: Federation
         changes: projection.changes(did),
         attesters: view.attesters,
         reporters: view.reporters,
+        governance: view.governance,
         findings: h.findings,
         churn: { count: view.churn.count, window_ms: view.churn.windowMs, records: view.churn.records },
         reputation: reputationAnswer(reputation, view.operator),

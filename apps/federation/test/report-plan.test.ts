@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { computeRegistry, type ProbeView } from '../src/domain/registry.ts';
 import { DEFAULT_REGISTRY_POLICY, type RegistryRecord } from '../src/domain/records.ts';
-import { plannedReports } from '../src/domain/report-plan.ts';
-import { at, DAY, nodeManifest, report, testNode } from './fixtures.ts';
+import { plannedGovernanceReports, plannedReports } from '../src/domain/report-plan.ts';
+import { signRecord } from '@dmf/protocol';
+import { at, attestation, DAY, nodeManifest, report, testNode } from './fixtures.ts';
 
 const a = testNode('opa');
 const c = testNode('opc');
@@ -47,5 +48,33 @@ describe('plannedReports', () => {
     expect(plan([nodeManifest(a), ...churn, filed])).toEqual([]);
     const selfChurn = Array.from({ length: limit + 1 }, (_, i) => nodeManifest(a, { seq: i + 1, issuedAt: at(i * 1000) }));
     expect(plan(selfChurn)).toEqual([]);
+  });
+});
+
+describe('plannedGovernanceReports', () => {
+  const b = testNode('opb');
+
+  it('asks the DAO to remove a delisted node, citing the reports that delisted it, once', () => {
+    const mc = nodeManifest(c);
+    const reports = [report(a, c, mc.id), report(b, c, mc.id, { reason: 'manifest_churn' })];
+    const records = [nodeManifest(a), nodeManifest(b), mc, attestation(a, c, mc), attestation(b, c, mc), ...reports];
+    const registry = computeRegistry(records, { self: a.id, bootstrap: [b.id], quarantined: [], now: at(2 * DAY) });
+    expect(registry.nodes.get(c.id)?.state).toBe('delisted');
+    const [planned, ...rest] = plannedGovernanceReports(registry, a.id);
+    expect(rest).toEqual([]);
+    expect(planned).toMatchObject({ subject: c.id, grounds: 'delisted', subjectOperator: undefined });
+    expect(planned?.evidence.sort()).toEqual(reports.map((r) => r.id).sort());
+
+    const filed = signRecord({ kind: 'governance_report', reporter: a.id, subject: c.id, grounds: 'delisted', evidence: planned?.evidence, seq: 1, issued_at: at(2 * DAY).toISOString() }, a.key, { now: at(2 * DAY) });
+    const again = computeRegistry([...records, filed as never], { self: a.id, bootstrap: [b.id], quarantined: [], now: at(2 * DAY) });
+    expect(again.nodes.get(c.id)?.governance).toEqual([{ reporter: a.id, grounds: 'delisted', record: filed.id }]);
+    expect(plannedGovernanceReports(again, a.id)).toEqual([]);
+  });
+
+  it('reports an equivocating node with both documents as evidence', () => {
+    const one = nodeManifest(c, { seq: 1, region: 'eu-west' });
+    const other = nodeManifest(c, { seq: 1, region: 'us-east' });
+    const registry = computeRegistry([nodeManifest(a), one, other], { self: a.id, bootstrap: [], quarantined: [], now: at(DAY) });
+    expect(plannedGovernanceReports(registry, a.id)).toEqual([{ subject: c.id, subjectOperator: undefined, grounds: 'equivocation', evidence: [one.id, other.id].sort() }]);
   });
 });

@@ -5,7 +5,7 @@
  * records (who controls a node id, which key signs its services, which attesters count)
  * are this folder's job.
  */
-import type { NodeAttestation, NodeManifest, NodeReport, ServiceManifest } from '@dmf/protocol';
+import type { GovernanceReport, NodeAttestation, NodeManifest, NodeReport, ServiceManifest } from '@dmf/protocol';
 
 interface RecordOf<K extends string, D> {
   kind: K;
@@ -20,10 +20,11 @@ export type RegistryRecord =
   | RecordOf<'node_manifest', NodeManifest>
   | RecordOf<'service_manifest', ServiceManifest>
   | RecordOf<'node_attestation', NodeAttestation>
-  | RecordOf<'node_report', NodeReport>;
+  | RecordOf<'node_report', NodeReport>
+  | RecordOf<'governance_report', GovernanceReport>;
 
 export type RegistryKind = RegistryRecord['kind'];
-export const REGISTRY_KINDS: readonly RegistryKind[] = ['node_manifest', 'service_manifest', 'node_attestation', 'node_report'];
+export const REGISTRY_KINDS: readonly RegistryKind[] = ['node_manifest', 'service_manifest', 'node_attestation', 'node_report', 'governance_report'];
 
 /** Thresholds of spec 9, in configuration so an operator can tune them (defaults below). */
 export interface RegistryPolicy {

@@ -26,6 +26,14 @@ export interface ProbeView {
 
 export type AttestationRecord = Extract<RegistryRecord, { kind: 'node_attestation' }>;
 export type ReportRecord = Extract<RegistryRecord, { kind: 'node_report' }>;
+export type GovernanceRecord = Extract<RegistryRecord, { kind: 'governance_report' }>;
+
+/** A governance report about a node (spec 9.3: for the DAO; it changes no state here). */
+export interface GovernanceView {
+  reporter: string;
+  grounds: 'delisted' | 'equivocation';
+  record: string;
+}
 
 /** One attester's newest attestation of a node, and whether it counts towards admission. */
 export interface AttesterView {
@@ -72,6 +80,7 @@ export interface NodeView {
   history: NodeHistory;
   attesters: AttesterView[];
   reporters: ReporterView[];
+  governance: GovernanceView[];
   churn: { count: number; windowMs: number; records: string[] };
   /** From the current manifest's capabilities, when it names both. */
   origin: NodeOrigin | undefined;
@@ -117,11 +126,13 @@ export function computeRegistry(records: readonly RegistryRecord[], local: Local
   const serviceManifests = new Map<string, ServiceManifestRecord[]>();
   const attestations: AttestationRecord[] = [];
   const reports: ReportRecord[] = [];
+  const governance: GovernanceRecord[] = [];
   for (const r of records) {
     if (r.kind === 'node_manifest') nodeManifests.set(r.document.node_id, [...(nodeManifests.get(r.document.node_id) ?? []), r]);
     else if (r.kind === 'service_manifest') serviceManifests.set(r.document.node_id, [...(serviceManifests.get(r.document.node_id) ?? []), r]);
     else if (r.kind === 'node_attestation') attestations.push(r);
-    else reports.push(r);
+    else if (r.kind === 'node_report') reports.push(r);
+    else governance.push(r);
   }
 
   const ids = [...new Set([...nodeManifests.keys(), ...local.bootstrap, local.self])].sort();
@@ -150,6 +161,7 @@ export function computeRegistry(records: readonly RegistryRecord[], local: Local
   const origins = new Map(ids.map((id) => [id, originOf(histories.get(id) as NodeHistory)]));
 
   const latestAttestations = latestBy(attestations, (a) => `${a.document.attester} ${a.document.subject}`).filter((a) => issuedAtOrBefore(a.document.issued_at, horizon));
+  const latestGovernance = latestBy(governance, (g) => `${g.document.reporter} ${g.document.subject}`).filter((g) => issuedAtOrBefore(g.document.issued_at, horizon));
   const latestReports = latestBy(reports, (r) => `${r.document.reporter} ${r.document.subject} ${r.document.reason}`).filter((r) => issuedAtOrBefore(r.document.issued_at, horizon));
 
   /** Why the attester's word does not count at all (who it is, not what it says). */
@@ -242,6 +254,7 @@ export function computeRegistry(records: readonly RegistryRecord[], local: Local
       history,
       attesters,
       reporters,
+      governance: latestGovernance.filter((g) => g.document.subject === id).map((g) => ({ reporter: g.document.reporter, grounds: g.document.grounds, record: g.id })),
       churn: { count: c.count, windowMs: policy.churnWindowMs, records: c.records },
       origin: origins.get(id),
     });

@@ -37,6 +37,35 @@ const SERVED_INVALID = new Set([
   'schema.mismatch',
 ]);
 
+export interface PlannedGovernanceReport {
+  subject: string;
+  /** The subject's operator when its manifest names one. */
+  subjectOperator: string | undefined;
+  grounds: 'delisted' | 'equivocation';
+  evidence: string[];
+}
+
+/**
+ * Governance reports this node owes (spec 9.3 "reported to DAO for permanent removal"):
+ * one per node it sees delisted (evidence: the reports that delisted it) or
+ * equivocating (evidence: the two documents), unless it filed one about that node.
+ */
+export function plannedGovernanceReports(registry: Registry, self: string): PlannedGovernanceReport[] {
+  const planned: PlannedGovernanceReport[] = [];
+  for (const view of registry.nodes.values()) {
+    if (view.nodeId === self || view.governance.some((g) => g.reporter === self)) continue;
+    const subjectOperator = view.operator !== view.nodeId ? view.operator : undefined;
+    const equivocation = view.history.findings.filter((f) => f.code === 'equivocation').flatMap((f) => f.records);
+    if (view.state === 'delisted') {
+      const evidence = view.reporters.filter((r) => r.counted).map((r) => r.record);
+      planned.push({ subject: view.nodeId, subjectOperator, grounds: 'delisted', evidence: [...new Set(evidence)].slice(0, MAX_EVIDENCE) });
+    } else if (equivocation.length > 0) {
+      planned.push({ subject: view.nodeId, subjectOperator, grounds: 'equivocation', evidence: [...new Set(equivocation)].slice(0, MAX_EVIDENCE) });
+    }
+  }
+  return planned.filter((p) => p.evidence.length > 0);
+}
+
 export function plannedReports(registry: Registry, self: string, churnLimit: number, probes: ReadonlyMap<string, ProbeView>): PlannedReport[] {
   const planned: PlannedReport[] = [];
   for (const view of registry.nodes.values()) {
