@@ -42,6 +42,8 @@ export interface NodeOptions {
   env?: Record<string, string>;
   /** Default warn. */
   logLevel?: string;
+  /** More `dmf up` arguments (e.g. --operator-key). */
+  extraArgs?: string[];
 }
 
 export interface DmfNode {
@@ -78,6 +80,7 @@ export async function startNode(o: NodeOptions): Promise<DmfNode> {
     '--probe-interval', String(o.probeInterval ?? 1), '--probe-window', String(o.probeWindow ?? 2),
     '--snapshot-interval', '0', '--log-level', o.logLevel ?? 'warn',
     ...(o.bootstrap ?? []).flatMap((url) => ['--bootstrap', url]),
+    ...(o.extraArgs ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, {
     env: { ...cleanEnv(), DMF_TLS_CERT: certFile, DMF_TLS_KEY: keyFile, ...o.env },

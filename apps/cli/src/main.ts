@@ -9,11 +9,14 @@ import { registerUp } from './commands/up.ts';
 import { registerProjections } from './commands/projections.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
 import { registerManifest } from './commands/manifest.ts';
+import { registerNodes } from './commands/nodes.ts';
+import { registerCall } from './commands/call.ts';
+import { registerRotateServiceKey } from './commands/rotate-service-key.ts';
 import { DMF_VERSION } from './version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('dmf')
-    .description('DMF, the Distributed Microservices Fabric: keys, signed records, streams and a local node')
+    .description('DMF, the Distributed Microservices Fabric: keys, signed records, streams, a local node, and verified calls to nodes')
     .version(DMF_VERSION, '-V, --version')
     .exitOverride()
     // Usage errors are one line like every other dmf error: `dmf: <what> (see --help)`.
@@ -30,6 +33,9 @@ export function buildProgram(): Command {
   registerUp(program);
   registerProjections(program);
   registerSnapshot(program);
+  registerNodes(program);
+  registerCall(program);
+  registerRotateServiceKey(program);
   // Every sub-command reports usage errors the same way: exit 2.
   for (const command of program.commands) command.exitOverride();
   return program;

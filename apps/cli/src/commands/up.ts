@@ -25,6 +25,7 @@ export function registerUp(program: Command): void {
     .option('--redis-url <url>', 'use this Redis instead of launching one (env DMF_REDIS_URL)')
     .option('--leaf-remote <url>', 'federation hub the embedded nats-server joins as a leaf; repeatable (env DMF_LEAF_REMOTES)', collect)
     .option('--peer <op[@domain]>', 'peer whose ORIGIN stream FEDERATED sources; repeatable (env DMF_PEERS)', collect)
+    .option('--operator-key <file>', "the operator's key file (dmf keygen): it signs the node manifest; set it before the first start (env DMF_OPERATOR_KEY)")
     .option('--bootstrap <url>', 'https URL of a bootstrap peer to join the federation through; repeatable (env DMF_BOOTSTRAP)', collect)
     .option('--allow-address <cidr>', 'let the verifying client reach this non-public range, e.g. 127.0.0.0/8 on one machine; repeatable (env DMF_ALLOW_ADDRESSES)', collect)
     .option('--trust-ca <file>', "PEM file of a CA trusted for peers' HTTPS; repeatable (env DMF_TRUST_CA)", collect)

@@ -44,6 +44,8 @@ export interface UpConfig {
   snapshotIntervalSeconds: number;
   /** Memory for the metadata head view, bytes (0 = off). DMF_METADATA_HEAD_CACHE_MB. Default min(2 GiB, a quarter of RAM). */
   metadataHeadCacheBytes: number;
+  /** A key file (dmf keygen) of the operator, who then signs the node manifest (`operator`). DMF_OPERATOR_KEY, --operator-key. */
+  operatorKeyFile: string | undefined;
   /** Requests per 10 s from one client subnet before 429 (libs/http rate limit). DMF_RATE_LIMIT. Default 1200. */
   rateLimitPerTenSeconds: number;
   /** Federation (spec 4.2): who to join through, what the prober may reach, and how it probes. */
@@ -84,6 +86,7 @@ export interface UpFlags {
   trustCa?: string[];
   probeInterval?: string;
   probeWindow?: string;
+  operatorKey?: string;
 }
 
 // The node manifest's `capabilities.region`.
@@ -251,6 +254,7 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     snapshotIntervalSeconds: Number(intervalRaw),
     metadataHeadCacheBytes,
     rateLimitPerTenSeconds: rateLimit(env.DMF_RATE_LIMIT),
+    operatorKeyFile: (flags.operatorKey ?? env.DMF_OPERATOR_KEY) ? resolve(cwd, (flags.operatorKey ?? env.DMF_OPERATOR_KEY) as string) : undefined,
     federation: loadFederationConfig(flags, env, cwd),
   };
 }

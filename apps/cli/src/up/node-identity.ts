@@ -8,8 +8,13 @@ import { CliError, EXIT } from '../exit-codes.ts';
 import type { UpConfig } from './config.ts';
 
 export interface NodeIdentity {
+  /** The node key: its node_id; signs attestations, reports and snapshots. */
   key: SigningKey;
   keyFile: string;
+  /** The service key (`public_key` of its manifest): `keys/service.key`, else the node key. */
+  serviceKey: SigningKey;
+  /** The operator's key when configured (DMF_OPERATOR_KEY): it signs the node manifest. */
+  operatorKey: SigningKey | undefined;
   tls: { key: string; cert: string };
   /** The CA a client should trust for the self-signed certificate (absent for operator certificates). */
   caFile: string | undefined;
@@ -32,6 +37,11 @@ async function readPem(setting: string, path: string, parse: (pem: string) => un
     throw new CliError(`${setting}: ${path} is not a PEM ${setting === 'DMF_TLS_CERT' ? 'certificate' : 'private key'}`, EXIT.usage, { cause });
   }
   return pem;
+}
+
+/** Where `dmf rotate-service-key` puts the key that signs the node's service manifests. */
+export function serviceKeyFile(dataDir: string): string {
+  return join(dataDir, 'keys', 'service.key');
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -62,6 +72,18 @@ export async function loadOrCreateIdentity(config: UpConfig): Promise<NodeIdenti
     await writeKeyFile(keyFile, key);
     created = true;
   }
+  // Written by `dmf rotate-service-key`; until then the node key signs the services.
+  const serviceKeyPath = serviceKeyFile(config.dataDir);
+  const serviceKey = (await exists(serviceKeyPath)) ? await readKeyFile(serviceKeyPath) : key;
+  let operatorKey: SigningKey | undefined;
+  if (config.operatorKeyFile) {
+    try {
+      operatorKey = await readKeyFile(config.operatorKeyFile);
+    } catch (cause) {
+      throw new CliError(`--operator-key/DMF_OPERATOR_KEY: cannot use ${config.operatorKeyFile}: ${(cause as Error).message}`, EXIT.usage, { cause });
+    }
+  }
+  const keys = { key, keyFile, serviceKey, operatorKey };
 
   if (config.tlsCertFile && config.tlsKeyFile) {
     const cert = await readPem('DMF_TLS_CERT', config.tlsCertFile, (pem) => new X509Certificate(pem));
@@ -71,7 +93,7 @@ export async function loadOrCreateIdentity(config: UpConfig): Promise<NodeIdenti
     } catch (cause) {
       throw new CliError(`DMF_TLS_KEY: ${config.tlsKeyFile} is not the key of the certificate in ${config.tlsCertFile}`, EXIT.usage, { cause });
     }
-    return { key, keyFile, tls: { key: tlsKey, cert }, caFile: undefined, created };
+    return { ...keys, tls: { key: tlsKey, cert }, caFile: undefined, created };
   }
 
   const tlsDir = join(config.dataDir, 'tls');
@@ -88,5 +110,5 @@ export async function loadOrCreateIdentity(config: UpConfig): Promise<NodeIdenti
     await writeFile(tlsKeyFile, server.key, { mode: 0o600 });
   }
   const [cert, tlsKey] = await Promise.all([readFile(certFile, 'utf8'), readFile(tlsKeyFile, 'utf8')]);
-  return { key, keyFile, tls: { key: tlsKey, cert }, caFile, created };
+  return { ...keys, tls: { key: tlsKey, cert }, caFile, created };
 }

@@ -1,7 +1,7 @@
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { signDocument, verifyDocument, type SigningKey } from '@dmf/protocol';
+import { declaredSigner, canonicalBytes, signDocument, verifyDocument, type SigningKey } from '@dmf/protocol';
 
 /** How long a node manifest is valid, and when before expiry it is re-signed. */
 export const NODE_MANIFEST_VALIDITY_MS = 7 * 86_400_000;
@@ -19,14 +19,28 @@ export interface NodeManifestContent {
 
 type Document = Record<string, unknown>;
 
+/**
+ * The keys behind a node's manifests (PROTOCOL.md 4): `node` is its identity (node_id,
+ * signs attestations and reports); `manifest` signs its node manifests (the operator's
+ * key when the operator signs, else the node key); `service` is the manifest's
+ * `public_key` and signs its service manifests, so it can be rotated without changing
+ * the node's identity.
+ */
+export interface NodeSigners {
+  node: SigningKey;
+  manifest: SigningKey;
+  service: SigningKey;
+}
+
 /** The node manifest's members that are its content, i.e. all but the version bookkeeping. */
-export function manifestBody(key: SigningKey, content: NodeManifestContent): Document {
+export function manifestBody(signers: NodeSigners, content: NodeManifestContent): Document {
   return {
     kind: 'node_manifest',
-    node_id: key.did,
+    node_id: signers.node.did,
+    ...(signers.manifest.did !== signers.node.did ? { operator: signers.manifest.did } : {}),
     services: [...content.services],
     capabilities: { region: content.region, jetstream_domain: content.jetstreamDomain, origin_operator: content.originOperator },
-    public_key: key.did,
+    public_key: signers.service.did,
     mirrors: [...content.mirrors],
     version: content.version,
   };
@@ -46,7 +60,9 @@ export function nextSignedVersion(previous: Document | undefined, body: Document
   if (previous) {
     const expiresAt = Date.parse(String(previous.expires_at));
     const fresh = expiresAt - now.getTime() > NODE_MANIFEST_RENEW_BEFORE_MS;
-    if (fresh && isDeepStrictEqual(bodyOf(previous), body)) return previous;
+    // A rotated key re-signs even an unchanged body: what is served must be signed by the key in force.
+    const sameSigner = declaredSigner(canonicalBytes(previous)) === key.did;
+    if (fresh && sameSigner && isDeepStrictEqual(bodyOf(previous), body)) return previous;
   }
   const seq = typeof previous?.seq === 'number' ? previous.seq + 1 : 1;
   return signDocument(
@@ -56,12 +72,16 @@ export function nextSignedVersion(previous: Document | undefined, body: Document
   ) as Document;
 }
 
-/** A document of `kind` this node signed that verifies (as of its own issued_at), or undefined. */
-export function ownDocument(candidate: unknown, key: SigningKey, kind: string): Document | undefined {
+/**
+ * A document of `kind` about node `nodeId` that verifies (as of its own issued_at), or
+ * undefined. A service manifest is checked against the key it names: one signed by a
+ * key since rotated is still this node's earlier version (its `service_id` and `seq` carry on).
+ */
+export function ownDocument(candidate: unknown, nodeId: string, kind: string): Document | undefined {
   try {
     const document = candidate as Document;
-    verifyDocument(document, { now: new Date(Date.parse(String(document.issued_at))), nodePublicKey: () => key.did });
-    return document.kind === kind && document.node_id === key.did ? document : undefined;
+    verifyDocument(document, { now: new Date(Date.parse(String(document.issued_at))), nodePublicKey: () => declaredSigner(canonicalBytes(document)) });
+    return document.kind === kind && document.node_id === nodeId ? document : undefined;
   } catch {
     return undefined;
   }
@@ -78,13 +98,13 @@ export async function saveJson(file: string, value: unknown): Promise<void> {
  * newer of the copy saved in the data folder and `published` (the last one in this
  * operator's ORIGIN stream), so a lost or damaged file never makes `seq` go back.
  */
-export function nextManifest(previous: Document | undefined, key: SigningKey, content: NodeManifestContent, now: Date): Document {
-  return nextSignedVersion(previous, manifestBody(key, content), key, now);
+export function nextManifest(previous: Document | undefined, signers: NodeSigners, content: NodeManifestContent, now: Date): Document {
+  return nextSignedVersion(previous, manifestBody(signers, content), signers.manifest, now);
 }
 
 export async function refreshNodeManifest(
   dataDir: string,
-  key: SigningKey,
+  signers: NodeSigners,
   content: NodeManifestContent,
   now = new Date(),
   published?: unknown,
@@ -96,9 +116,10 @@ export async function refreshNodeManifest(
   } catch {
     stored = undefined; // absent or damaged
   }
-  const candidates = [ownDocument(stored, key, 'node_manifest'), ownDocument(published, key, 'node_manifest')].filter((d): d is Document => d !== undefined);
+  const nodeId = signers.node.did;
+  const candidates = [ownDocument(stored, nodeId, 'node_manifest'), ownDocument(published, nodeId, 'node_manifest')].filter((d): d is Document => d !== undefined);
   const previous = candidates.sort((a, b) => Number(b.seq) - Number(a.seq))[0];
-  const manifest = nextManifest(previous, key, content, now);
+  const manifest = nextManifest(previous, signers, content, now);
   if (manifest !== stored) await saveJson(file, manifest);
   return manifest;
 }

@@ -82,6 +82,24 @@ async function readTrustedCas(files: readonly string[], ownCaFile: string | unde
   return pems;
 }
 
+/**
+ * Who signs a node's manifests cannot change: peers take the signer of its first
+ * manifest as its controller and ignore manifests by anyone else (apps/federation
+ * node-history.ts). Refuses to start with an operator key added, removed or changed
+ * after the node published manifests.
+ */
+function assertSameManifestSigner(published: unknown, signer: string, nodeId: string): void {
+  const last = published as { node_id?: unknown; operator?: unknown } | undefined;
+  if (!last || last.node_id !== nodeId) return;
+  const before = typeof last.operator === 'string' ? last.operator : nodeId;
+  if (before === signer) return;
+  const was = before === nodeId ? 'the node key itself' : `operator ${before}`;
+  throw new CliError(
+    `--operator-key/DMF_OPERATOR_KEY: this node's manifests are signed by ${was}; a node keeps the signer of its first manifest (peers would ignore the others), so start it as before or create a new node (new data folder)`,
+    EXIT.usage,
+  );
+}
+
 /** The peers the operator's FEDERATED stream sources now (none when it does not exist yet). */
 async function existingPeers(jsm: JetStreamManager, operator: string, domain: string): Promise<{ operator: string; domain: string }[]> {
   try {
@@ -187,12 +205,14 @@ export async function runNode(
       mirrors: [] as string[],
       version: DMF_VERSION,
     };
+    const signers = { node: identity.key, manifest: identity.operatorKey ?? identity.key, service: identity.serviceKey };
     const published = await lastPublishedNodeManifest(jsm, config.operator);
-    let nodeManifest = await refreshNodeManifest(config.dataDir, identity.key, manifestContent, new Date(), published);
+    assertSameManifestSigner(published, signers.manifest.did, identity.key.did);
+    let nodeManifest = await refreshNodeManifest(config.dataDir, signers, manifestContent, new Date(), published);
     await publishNodeManifest(js, jsm, config.operator, nodeManifest);
     const renew = setInterval(() => {
       void (async () => {
-        const next = await refreshNodeManifest(config.dataDir, identity.key, manifestContent);
+        const next = await refreshNodeManifest(config.dataDir, signers, manifestContent);
         const servicesBefore = serviceManifests;
         const nodeChanged = next !== nodeManifest;
         if (nodeChanged) {
@@ -259,7 +279,7 @@ export async function runNode(
       const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
       // One OpenAPI document describes every role of this process.
       const describe = (type: string) =>
-        refreshServiceManifest(config.dataDir, identity.key, {
+        refreshServiceManifest(config.dataDir, identity.serviceKey, identity.key.did, {
           type,
           entrypoints: [`${config.publicUrl}/`],
           openapiUrl: `${config.publicUrl}/openapi.json`,

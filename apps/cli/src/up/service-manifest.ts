@@ -19,13 +19,14 @@ export interface ServiceDescription {
 
 /**
  * The signed service manifest of one service of this node (spec 5.1), signed with the
- * node key (the node manifest's `public_key`). Its `service_id` is created once and
- * kept in the data folder; `schema.sha256` pins the OpenAPI document clients get, so a
- * changed API is a new version.
+ * service key (the node manifest's `public_key`; a rotation re-signs it). Its
+ * `service_id` is created once and kept in the data folder; `schema.sha256` pins the
+ * OpenAPI document clients get, so a changed API is a new version.
  */
 export async function refreshServiceManifest(
   dataDir: string,
   key: SigningKey,
+  nodeId: string,
   service: ServiceDescription,
   now = new Date(),
 ): Promise<Document> {
@@ -36,11 +37,11 @@ export async function refreshServiceManifest(
   } catch {
     stored = undefined;
   }
-  const previous = ownDocument(stored, key, 'service_manifest');
+  const previous = ownDocument(stored, nodeId, 'service_manifest');
   const body: Document = {
     kind: 'service_manifest',
     service_id: typeof previous?.service_id === 'string' ? previous.service_id : randomUUID(),
-    node_id: key.did,
+    node_id: nodeId,
     type: service.type,
     entrypoints: [...service.entrypoints],
     schema: { url: service.openapiUrl, sha256: createHash('sha256').update(service.openapiBytes).digest('hex') },
