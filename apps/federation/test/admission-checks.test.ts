@@ -10,8 +10,9 @@
  * second over a two-second window, so a verdict takes a few seconds.
  *
  * Budget: A lets 20 new nodes per hour in (announcer) and opens 20 probe windows per
- * hour for new nodes (prober); this file announces 11 nodes to one A. More tests need
- * another A or those limits in mind.
+ * hour for new nodes (prober); this file announces 13 nodes to one A (the bus checks
+ * publish straight into A's ORIGIN and announce nothing). More tests need another A or
+ * those limits in mind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -20,12 +21,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { generateSigningKey, recordId, signDocument } from '@dmf/protocol';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
+import { canonicalBytes, generateSigningKey, recordId, signDocument, signRecord } from '@dmf/protocol';
 import { freePort } from '@dmf/servers';
 import { originStreamName, originSubject, originSubjects } from '@dmf/streams';
 import { makeTempDir, removeDir, waitFor } from '@dmf/testing';
-import { announcement, createTestPki, RogueNode, type TestPki } from './rogue-node.ts';
+import { announcement, createTestPki, RogueNode, sha256Hex, type TestPki } from './rogue-node.ts';
 
 const DMF_BIN = fileURLToPath(new URL('../../cli/bin/dmf.mjs', import.meta.url));
 const OPERATOR = 'opa';
@@ -45,8 +46,21 @@ interface NodeDetail {
   state: string;
   reasons: string[];
   attesters: { attester: string; counted: boolean; integrity: boolean; why?: string }[];
+  reporters: { reporter: string; reason: string; record: string; counted: boolean; why?: string }[];
+  governance: { reporter: string; grounds: string; record: string }[];
+  findings: { code: string; detail: string; records: string[] }[];
+  churn: { count: number; window_ms: number; records: string[] };
   manifests: { record_id: string; seq: number; current: boolean }[];
+  node_manifest: Record<string, unknown> | null;
   service_manifests: Record<string, unknown>[];
+}
+
+/** A record as A's ORIGIN stream stores it. */
+interface StoredRecord {
+  seq: number;
+  subject: string;
+  msgId: string | undefined;
+  document: Record<string, unknown>;
 }
 
 interface Problem {
@@ -70,6 +84,7 @@ describe('admission checks of a dmf up node against rogue nodes', () => {
   let self = '';
   let nc: NatsConnection | undefined;
   let jsm: JetStreamManager;
+  let js: JetStreamClient;
   const rogues: RogueNode[] = [];
 
   function call(method: string, path: string, body?: string): Promise<Answer> {
@@ -136,6 +151,21 @@ describe('admission checks of a dmf up node against rogue nodes', () => {
     return { node: subjects[originSubject(OPERATOR, 'node_manifest')] ?? 0, service: subjects[originSubject(OPERATOR, 'service_manifest')] ?? 0 };
   }
 
+  /** Every record of `kind` in A's ORIGIN stream, in stream order. */
+  async function originRecords(kind: string): Promise<StoredRecord[]> {
+    const records: StoredRecord[] = [];
+    const subject = originSubject(OPERATOR, kind);
+    for (let seq = 1; ; ) {
+      // STREAM.MSG.GET takes next_by_subj since nats-server 2.9; nats.js types it only for direct gets.
+      const query = { seq, next_by_subj: subject };
+      const m = await jsm.streams.getMessage(originStreamName(OPERATOR), query);
+      if (!m) return records;
+      expect(m.subject).toBe(subject);
+      records.push({ seq: m.seq, subject: m.subject, msgId: m.header.get('Nats-Msg-Id') || undefined, document: m.json<Record<string, unknown>>() });
+      seq = m.seq + 1;
+    }
+  }
+
   function expectProblem(answer: Answer, status: number, code: string, path: string): Problem {
     expect({ status: answer.status, type: String(answer.headers['content-type']).split(';')[0] }).toEqual({ status, type: 'application/problem+json' });
     const problem = answer.json as Problem;
@@ -173,6 +203,7 @@ describe('admission checks of a dmf up node against rogue nodes', () => {
     const info = JSON.parse(await readFile(join(data, 'node.json'), 'utf8')) as { nats: string };
     nc = await connect({ servers: info.nats, name: 'admission-checks test' });
     jsm = await jetstreamManager(nc);
+    js = jetstream(nc);
   }, 60_000);
 
   afterAll(async () => {
@@ -433,5 +464,163 @@ describe('admission checks of a dmf up node against rogue nodes', () => {
     // Repeating an announcement already held publishes nothing, so it is not limited.
     const again = await announce(announcement(manifests[11] as Record<string, unknown>, [service]));
     expect(again.status).toBe(202);
+  });
+  it('quarantines a node that announces two different manifests with one seq, keeps both, and reports it (equivocation)', async () => {
+    const node = await rogue('equivocator');
+    const issuedAt = new Date(Date.now() - 120_000);
+    const first = node.nodeManifest({ seq: 1, issuedAt, region: 'eu-west' });
+    const second = node.nodeManifest({ seq: 1, issuedAt: new Date(issuedAt.getTime() + 1000), region: 'us-east' });
+    const service = node.serviceManifest();
+    node.serve({ node: first, services: [service] });
+    const both = [recordId(first), recordId(second)].sort();
+
+    expect((await announce(announcement(first, [service]))).status).toBe(202);
+    // A holds the first as current before the second arrives (as a peer would see it).
+    await waitFor(async () => ((await view(node.did))?.node_manifest ? true : undefined), { timeoutMs: 10_000, description: 'A holds the first seq 1' });
+    const answer = await announce(announcement(second, [service]));
+    expect(answer.status).toBe(202);
+    expect(answer.json).toEqual({ node_id: node.did, records: [recordId(second), recordId(service)], location: `/nodes/${node.did}` });
+
+    // Quarantine follows from the log at once; the reports follow once A has filed them.
+    const seen = await waitFor(
+      async () => {
+        const v = await view(node.did);
+        const filed = v?.reporters.some((r) => r.reporter === self) && v.governance.some((g) => g.reporter === self);
+        return v?.state === 'quarantined' && filed ? v : undefined;
+      },
+      { timeoutMs: 10_000, description: 'A quarantines the equivocating node and reports it' },
+    );
+    expect(seen.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^equivocation: 2 different manifests of \S+ carry seq 1; /)]));
+    expect(seen.findings.filter((f) => f.code === 'equivocation')).toEqual([{ code: 'equivocation', detail: expect.any(String), records: both }]);
+    // Neither is current; both are kept as evidence.
+    expect(seen.node_manifest).toBeNull();
+    expect([...seen.manifests].sort((a, b) => (a.record_id < b.record_id ? -1 : 1))).toEqual(
+      [first, second]
+        .map((m) => ({ record_id: recordId(m), seq: 1, issued_at: m['issued_at'], current: false }))
+        .sort((a, b) => (a.record_id < b.record_id ? -1 : 1)),
+    );
+
+    // A's node report and governance report, as GET /nodes/<did> lists them...
+    const ownReports = seen.reporters.filter((r) => r.reporter === self);
+    expect(ownReports).toEqual([expect.objectContaining({ reporter: self, reason: 'invalid_metadata', counted: true })]);
+    expect(seen.governance).toEqual([{ reporter: self, grounds: 'equivocation', record: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    const reportId = (ownReports[0] as { record: string }).record;
+    const governanceId = (seen.governance[0] as { record: string }).record;
+
+    // ...are records in A's ORIGIN stream, signed by A, citing exactly the two manifests.
+    const reports = (await originRecords('node_report')).filter((r) => r.document['subject'] === node.did);
+    expect(reports.map((r) => ({ id: recordId(r.document), msgId: r.msgId }))).toEqual([{ id: reportId, msgId: `${OPERATOR}.${reportId}` }]);
+    expect(reports[0]?.document).toMatchObject({ kind: 'node_report', reporter: self, subject: node.did, reason: 'invalid_metadata', evidence: both, seq: 1 });
+    const governance = (await originRecords('governance_report')).filter((r) => r.document['subject'] === node.did);
+    expect(governance.map((r) => ({ id: recordId(r.document), msgId: r.msgId }))).toEqual([{ id: governanceId, msgId: `${OPERATOR}.${governanceId}` }]);
+    expect(governance[0]?.document).toMatchObject({ kind: 'governance_report', reporter: self, subject: node.did, grounds: 'equivocation', evidence: both, seq: 1 });
+    // The node names no operator, so the report names none either.
+    expect(governance[0]?.document).not.toHaveProperty('subject_operator');
+  });
+
+  it('refuses records put on the bus as another kind, re-encoded, with a duplicate member or a wrong msg-id', async () => {
+    // Reports about A itself by keys of the test's making: each case has a reporter of its
+    // own, so that whether A kept it shows in A's `reporters` of itself. (One report for
+    // all cases cannot work: its msg-id is `opa.<record id>` whatever its bytes, and
+    // ORIGIN drops a repeated msg-id for two minutes, so later cases would never be stored.)
+    const evidence = [sha256Hex(Buffer.from('evidence cited by the bus checks'))];
+    const cases = ['kind', 'reordered', 'escaped', 'duplicate', 'msg_id', 'control'] as const;
+    const keys = Object.fromEntries(cases.map((c) => [c, generateSigningKey()])) as Record<(typeof cases)[number], ReturnType<typeof generateSigningKey>>;
+    const records = Object.fromEntries(
+      cases.map((c) => [c, signRecord({ kind: 'node_report', reporter: keys[c].did, subject: self, reason: 'unavailable', evidence, seq: 1 }, keys[c])]),
+    ) as Record<(typeof cases)[number], ReturnType<typeof signRecord>>;
+    const canonical = (c: (typeof cases)[number]) => Buffer.from(canonicalBytes(records[c].document));
+    const reason = '"reason":"unavailable"';
+
+    const reordered = Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(records.reordered.document).reverse())));
+    const escaped = Buffer.from(canonical('escaped').toString('utf8').replace(reason, '"reason":"\\u0075navailable"'));
+    const duplicated = Buffer.from(canonical('duplicate').toString('utf8').replace(reason, `${reason},${reason}`));
+    // Other bytes, the same record: what a lax reader (JSON.parse, last member wins) would keep.
+    for (const [c, bytes] of [['reordered', reordered], ['escaped', escaped], ['duplicate', duplicated]] as const) {
+      expect(bytes.equals(canonical(c))).toBe(false);
+      expect(Buffer.from(canonicalBytes(JSON.parse(bytes.toString('utf8')) as object)).equals(canonical(c))).toBe(true);
+    }
+
+    const publish = async (kind: string, bytes: Uint8Array, msgID: string): Promise<PubAck> => js.publish(originSubject(OPERATOR, kind), bytes, { msgID });
+    const msgId = (c: (typeof cases)[number]) => `${OPERATOR}.${records[c].id}`;
+    const acks = [
+      // a) a node_report under the subject of node attestations
+      await publish('node_attestation', canonical('kind'), msgId('kind')),
+      // b) members reordered, c) a letter escaped, d) a member twice
+      await publish('node_report', reordered, msgId('reordered')),
+      await publish('node_report', escaped, msgId('escaped')),
+      await publish('node_report', duplicated, msgId('duplicate')),
+      // e) canonical bytes under the msg-id of another record
+      await publish('node_report', canonical('msg_id'), `${OPERATOR}.${sha256Hex(Buffer.from('another record'))}`),
+      // f) the control: canonical bytes, right subject, right msg-id
+      await publish('node_report', canonical('control'), msgId('control')),
+    ];
+    // Each was stored in ORIGIN (none dropped as a duplicate), one after the other.
+    expect(acks.map((a) => ({ stream: a.stream, duplicate: a.duplicate }))).toEqual(acks.map(() => ({ stream: originStreamName(OPERATOR), duplicate: false })));
+
+    const seen = await waitFor(
+      async () => {
+        const v = await view(self);
+        return v?.reporters.some((r) => r.reporter === keys.control.did) ? v : undefined;
+      },
+      { timeoutMs: 10_000, description: 'A holds the control report' },
+    );
+    expect(seen.reporters.filter((r) => r.reporter === keys.control.did)).toEqual([
+      { reporter: keys.control.did, operator: keys.control.did, reason: 'unavailable', record: records.control.id, counted: false, why: 'the reporter is not admitted' },
+    ]);
+    // Records are applied in stream order: the ones before the control were read and refused.
+    const refused = cases.filter((c) => c !== 'control');
+    expect({
+      reporters: refused.filter((c) => seen.reporters.some((r) => r.reporter === keys[c].did)),
+      attesters: refused.filter((c) => seen.attesters.some((a) => a.attester === keys[c].did)),
+    }).toEqual({ reporters: [], attesters: [] });
+  });
+
+  it('follows a key rotation: services signed by the new key count, older ones stay valid, the old key signs nothing new', async () => {
+    const node = await rogue('rotator');
+    const k2 = generateSigningKey();
+    const t0 = Date.now() - 10 * 60_000;
+    const at = (minutes: number) => new Date(t0 + minutes * 60_000);
+    const m1 = node.nodeManifest({ seq: 1, issuedAt: at(0) });
+    const s1 = node.serviceManifest({ seq: 1, issuedAt: at(1) });
+    const m2 = node.nodeManifest({ seq: 2, issuedAt: at(2), publicKey: k2.did });
+    const s2 = node.serviceManifest({ seq: 2, issuedAt: at(3), signer: k2 });
+    const s3 = node.serviceManifest({ seq: 3, issuedAt: at(4) });
+    expect({ m1: m1['public_key'], m2: m2['public_key'], service: [s1, s2, s3].map((s) => s['service_id']) }).toEqual({
+      m1: node.did,
+      m2: k2.did,
+      service: [node.serviceId, node.serviceId, node.serviceId],
+    });
+    node.serve({ node: m1, services: [s1] });
+
+    expect((await announce(announcement(m1, [s1]))).status).toBe(202);
+    await waitFor(async () => ((await view(node.did))?.service_manifests[0]?.['seq'] === 1 ? true : undefined), { timeoutMs: 10_000, description: 'A holds service seq 1' });
+
+    node.serve({ node: m2, services: [s2] });
+    const rotated = await announce(announcement(m2, [s2]));
+    expect(rotated.status).toBe(202);
+    expect(rotated.json).toEqual({ node_id: node.did, records: [recordId(m2), recordId(s2)], location: `/nodes/${node.did}` });
+    const seen = await waitFor(
+      async () => {
+        const v = await view(node.did);
+        return v?.manifests.length === 2 && v.service_manifests[0]?.['seq'] === 2 ? v : undefined;
+      },
+      { timeoutMs: 10_000, description: 'A holds manifest seq 2 and service seq 2' },
+    );
+    expect(seen.manifests.map((m) => [m.seq, m.current])).toEqual([[1, false], [2, true]]);
+    expect(seen.node_manifest).toEqual(m2);
+    expect(seen.service_manifests).toEqual([s2]);
+    // Service seq 1, signed by K1 before the rotation, is a valid version, not a wrong signer.
+    expect(seen.findings).toEqual([]);
+    expect([...seen.churn.records].sort()).toEqual([m1, s1, m2, s2].map((d) => recordId(d)).sort());
+
+    // After the rotation K1 signs nothing: refused with the field named, and nothing stored.
+    const before = await originCounts();
+    const refused = await announce(announcement(m2, [s3]));
+    expectProblem(refused, 422, 'signature.wrong_signer', '$.service_manifests[0].signature');
+    expect(await originCounts()).toEqual(before);
+    const after = await view(node.did);
+    expect(after?.service_manifests).toEqual([s2]);
+    expect(after?.churn.records).not.toContain(recordId(s3));
   });
 });

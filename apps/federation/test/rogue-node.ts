@@ -40,6 +40,8 @@ export interface NodeManifestFields {
   region?: string;
   /** Sign with this key instead of the node key (the manifest then names no operator). */
   signer?: SigningKey;
+  /** The key that signs the node's service manifests (did:key). Default: the node key's. */
+  publicKey?: string;
 }
 
 export interface ServiceManifestFields {
@@ -131,7 +133,7 @@ export class RogueNode {
       node_id: this.key.did,
       services: ['federation'],
       capabilities: { region: fields.region ?? 'eu-west', jetstream_domain: this.token, origin_operator: this.token },
-      public_key: this.key.did,
+      public_key: fields.publicKey ?? this.key.did,
       mirrors: [],
       version: '0.1.0',
       seq: fields.seq ?? 1,

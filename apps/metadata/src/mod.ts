@@ -14,6 +14,8 @@ export type { ContentRecord, Decision, Effects, FingerprintClaim, ManifestHead, 
 export { MetadataRefusal, METADATA_REFUSAL_CODES } from './domain/refusal.ts';
 export type { MetadataRefusalCode } from './domain/refusal.ts';
 export { DEFAULT_METADATA_LIMITS } from './domain/spam.ts';
+export { countRecord, isFingerprintRefusal, NO_SIGNALS } from './domain/origin-signals.ts';
+export type { CarriedRecord, OriginSignals } from './domain/origin-signals.ts';
 export type { MetadataLimits } from './domain/spam.ts';
 export { CreatorRate, DEFAULT_CREATOR_RATE } from './domain/creator-rate.ts';
 export type { CreatorRateOptions } from './domain/creator-rate.ts';

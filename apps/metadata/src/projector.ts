@@ -32,6 +32,7 @@ import type { Prechecked } from './domain/prechecks.ts';
 export const METADATA_PRECHECKS = new URL('./domain/prechecks.ts', import.meta.url);
 import { DATA_PREFIXES, KEYS, LEGACY_PREFIXES, STATE_PREFIXES } from './domain/keys.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
+import { countRecord, decodeSignals, encodeSignals, isFingerprintRefusal, NO_SIGNALS, type OriginSignals } from './domain/origin-signals.ts';
 import { BatchLists } from './store/batch-lists.ts';
 import { BatchWrites } from './store/batch-writes.ts';
 import { CachedState } from './store/cached-state.ts';
@@ -126,6 +127,8 @@ export interface MetadataProjector {
   onRecord(listener: (recordId: string, outcome: RecordOutcome) => void): () => void;
   /** Runs `task` between two batches, so it sees the projection at one position. */
   exclusive<T>(task: (position: number) => Promise<T>): Promise<T>;
+  /** What each operator's ORIGIN carried so far (domain/origin-signals.ts), by operator token. */
+  originSignals(): Map<string, OriginSignals>;
   /** Resolves when the loop ends: after close(), at `stopAt`, or on a fatal error (rejects). */
   readonly done: Promise<void>;
 }
@@ -197,6 +200,8 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
   let rebuildRequested = false;
   let stopWatch: (() => void) | undefined;
   let lock: Promise<unknown> = Promise.resolve();
+  /** Per carrying operator, as stored in `sig.<origin>` (loaded when first met). */
+  const signals = new Map<string, OriginSignals>();
   let resolveDone!: () => void;
   let rejectDone!: (error: Error) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -291,6 +296,34 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     }
   }
 
+  /** The operator a record is charged to, as a key-safe token. */
+  function originOf(p: Pending): string {
+    const origin = p.invalid?.origin ?? sourceOperatorOf(p.m) ?? 'unknown';
+    return /^[A-Za-z0-9_-]{1,64}$/.test(origin) ? origin : 'unknown';
+  }
+
+  /** Counts what the batch's records tell about their origins and adds the changed `sig.<origin>` values to `writes`. */
+  async function countOrigins(pending: Pending[], writes: BatchWrites): Promise<void> {
+    const touched = new Set<string>();
+    for (const p of pending) {
+      if (p.ignored) continue;
+      const origin = originOf(p);
+      if (!signals.has(origin)) {
+        const entry = state.complete ? undefined : await kv.get(KEYS.signals(origin));
+        signals.set(origin, entry && entry.operation === 'PUT' ? decodeSignals(entry.json()) : { ...NO_SIGNALS });
+      }
+      const refusal = p.outcome?.outcome === 'refused' ? p.outcome.code : undefined;
+      const carried = p.invalid ? 'invalid' : refusal && isFingerprintRefusal(refusal) ? 'bad_fingerprint' : 'valid';
+      const before = signals.get(origin) as OriginSignals;
+      const after = countRecord(before, p.m.seq, carried);
+      if (after !== before) {
+        signals.set(origin, after);
+        touched.add(origin);
+      }
+    }
+    for (const origin of touched) writes.put(KEYS.signals(origin), encodeJson(encodeSignals(signals.get(origin) as OriginSignals)));
+  }
+
   /** Decides a batch against the state and gathers its writes (effects first, heads last). */
   async function decideBatch(batch: JsMsg[], pending: Pending[]): Promise<DecidedBatch> {
     const id = state.beginBatch();
@@ -323,6 +356,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     // Any node's snapshots (ours come back through the log too), in log order.
     const snapshots = pending.flatMap((p) => (p.snapshot ? [p.snapshot] : []));
     for (const [key, part] of await snapshotPartWrites(kv, snapshots)) writes.put(key, encodeJson(part));
+    await countOrigins(pending, writes);
     lists.writeTo(writes);
     // Heads after every other effect (see the top of this file).
     for (const { head, json } of heads.values()) writes.put(KEYS.head(head.manifest_id), encodeHead(head, json));
@@ -459,6 +493,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
     log.info('rebuilding the metadata projection from sequence 1');
     await purgeProjection(await o.js.jetstreamManager(), store.bucket);
     state.reset();
+    signals.clear();
     state.markComplete();
     position = 0;
     const entry = await kv.get(KEYS.position);
@@ -632,6 +667,7 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    originSignals: () => new Map([...signals].map(([origin, value]) => [origin, { ...value }])),
     // Settled first, so that the task sees a position whose writes are all stored.
     exclusive: (task) =>
       serialized(async () => {

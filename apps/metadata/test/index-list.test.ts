@@ -231,6 +231,8 @@ describe('index lists in the projection (real nats-server)', () => {
       if (!key.startsWith('cre.') && !key.startsWith('idx.')) continue;
       await crashed.kv.put(key, (await whole.kv.get(key))?.value as Uint8Array);
     }
+    // The batches' origin counts were written too (they go with the lists, before heads and `_pos`).
+    await crashed.kv.put('sig.ilx', (await whole.kv.get('sig.ilw'))?.value as Uint8Array);
     await run('ilx', crashed, records.length);
 
     const again = await listAll((cursor) => crashed.listLabel('again', cursor, 40));
@@ -238,6 +240,13 @@ describe('index lists in the projection (real nats-server)', () => {
     expect(new Set(again.ids).size).toBe(97);
     expect(await crashed.creatorManifests(dave.did)).toBe(100);
     expect((await verifyMetadata({ js, jsm, operator: 'ilx', logger })).equal).toBe(true);
+    // What each origin carried is counted once, crash or not (sig.<origin> keeps the last sequence counted).
+    const signalsOf = async (store: MetadataStore, origin: string) => (await store.kv.get(`sig.${origin}`))?.json<{ records: number; seq: number }>();
+    expect(await signalsOf(crashed, 'ilx')).toEqual({ records: records.length, invalid: 0, bad_fingerprint: 0, seq: records.length });
+    expect(await signalsOf(whole, 'ilw')).toEqual(await signalsOf(crashed, 'ilx'));
+    // Apart from those (named by origin), the two projections of one log are the same.
+    await whole.kv.delete('sig.ilw');
+    await crashed.kv.delete('sig.ilx');
     expect((await verifyMetadata({ js, jsm, operator: 'ilw', logger })).live.digest).toEqual((await verifyMetadata({ js, jsm, operator: 'ilx', logger })).live.digest);
   });
 });

@@ -13,6 +13,7 @@
  * | `idx.<hex label>` | a label's list: joins so far, and the open chunk |
  * | `idx.<hex label>.<n>` | chunk `n` of the manifests under a label, in order of joining it |
  * | `snap.<node>.<stream>.<part>` | a node's newest categorisation snapshot of a stream, one key per part |
+ * | `sig.<origin>` | what an operator's ORIGIN carried: records, invalid ones, bad fingerprints (origin-signals.ts) |
  * | `_pos` | the last FEDERATED stream sequence applied |
  * | `_lease` | which process may write (one projector per operator) |
  * | `_rebuild` | a request (from `dmf projections rebuild`) that the writer start over from sequence 1 |
@@ -46,6 +47,7 @@ export const KEYS = {
   listChunk: (list: string, n: number) => `${list}.${n}`,
   snapshot: (node: string) => `snap.${didKeyToken(node)}`,
   snapshotPart: (node: string, stream: string, part: number) => `snap.${didKeyToken(node)}.${stream}.${part}`,
+  signals: (origin: string) => `sig.${origin}`,
   position: '_pos',
   lease: '_lease',
   rebuild: '_rebuild',
@@ -60,7 +62,7 @@ export const KEYS = {
 export const LEGACY_PREFIXES = ['cnt'] as const;
 
 /** Key prefixes of the projection's content (everything a rebuild drops). */
-export const DATA_PREFIXES = ['man', 'ver', 'fp', 'cre', 'idx', 'snap', ...LEGACY_PREFIXES] as const;
+export const DATA_PREFIXES = ['man', 'ver', 'fp', 'cre', 'idx', 'snap', 'sig', ...LEGACY_PREFIXES] as const;
 
 /** Prefixes of the keys the projector's decisions read (cached-state.ts). */
 export const STATE_PREFIXES = ['man', 'ver', 'fp', 'cre', 'idx'] as const;
