@@ -44,6 +44,7 @@ describe('three operators federate through a hub', () => {
   let a: DmfNode;
   let b: DmfNode;
   let c: DmfNode | undefined;
+  const nodes: DmfNode[] = [];
   const connections: NatsConnection[] = [];
 
   const ca = () => tls.ca.cert;
@@ -66,7 +67,7 @@ describe('three operators federate through a hub', () => {
 
   afterAll(async () => {
     await Promise.all(connections.map((nc) => nc.close()));
-    await Promise.allSettled([a?.stop(), b?.stop(), c?.stop()]);
+    await Promise.allSettled([a?.stop(), b?.stop(), c?.stop(), ...nodes.map((n) => n.stop())]);
     await hub?.close();
     if (dir) await removeDir(dir);
   });
@@ -138,6 +139,32 @@ describe('three operators federate through a hub', () => {
       expect(page.items.map((i) => i.manifest_id).sort()).toEqual([...ids].sort());
     }
   }, 120_000);
+
+  it('quarantines a node whose ORIGIN carries many bad fingerprints, and its peers\' reports delist it', async () => {
+    const d = await startNode({ name: 'd', operator: 'opd', dir, tls, hub: hub.leafUrl as string, bootstrap: [a.url, b.url] });
+    nodes.push(d);
+    await waitFor(async () => (await stateAt(a, d)) === 'admitted' && (await stateAt(b, d)) === 'admitted', { timeoutMs: 30_000, description: 'D admitted' });
+    // D's operator lets 30 manifests whose fingerprint does not describe their chunks into its log
+    // (its own adapter would refuse them: published straight into its ORIGIN).
+    const nc = await connect({ servers: d.nats });
+    connections.push(nc);
+    const js = jetstream(nc);
+    const creator = generateSigningKey();
+    for (let i = 0; i < 30; i++) {
+      const { signature: _signature, ...unsigned } = contentManifest(creator, `bad fingerprint ${i}`);
+      const record = signRecord({ ...unsigned, fingerprint: cidOfBytes(Buffer.from(`something else ${i}`)) }, creator);
+      await publishRecord(js, { operator: 'opd', kind: record.kind, id: record.id, bytes: canonicalBytes(record.document) });
+    }
+    await waitFor(async () => (await stateAt(a, d)) === 'delisted' && (await stateAt(b, d)) === 'delisted', { timeoutMs: 30_000, description: 'D delisted at A and B' });
+    const view = JSON.parse((await httpsJson('GET', `${a.url}/nodes/${d.nodeId}`, ca())).body) as {
+      carried: { records: number; bad_fingerprint: number } | null;
+      reporters: { reporter: string; reason: string; counted: boolean }[];
+      changes: { to: string; reasons: string[] }[];
+    };
+    expect(view.carried?.bad_fingerprint).toBe(30);
+    expect(view.reporters.filter((r) => r.counted && r.reason === 'bad_fingerprint').map((r) => r.reporter).sort()).toEqual([a.nodeId, b.nodeId].sort());
+    expect(view.changes.find((x) => x.to === 'quarantined')?.reasons.join(' ') ?? view.changes.map((x) => x.reasons.join(' ')).join(' ')).toMatch(/bad_fingerprint/);
+  }, 90_000);
 
   it('quarantines C for a churn flood, and A\'s and B\'s reports delist it everywhere', async () => {
     if (!c) throw new Error('needs C from the first test');

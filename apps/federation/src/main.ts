@@ -14,7 +14,7 @@ import type { StreamLimits } from '@dmf/streams';
 import { Announcer, type AnnounceLimits } from './announce.ts';
 import { Bootstrapper } from './bootstrap.ts';
 import type { Peer } from './domain/peers.ts';
-import { DEFAULT_REGISTRY_POLICY, type RegistryPolicy } from './domain/records.ts';
+import { DEFAULT_REGISTRY_POLICY, type CarriedSignals, type RegistryPolicy } from './domain/records.ts';
 import { Prober, type ProberPolicy } from './prober.ts';
 import { RegistryProjection } from './registry-projection.ts';
 import { Reporter } from './reporter.ts';
@@ -46,6 +46,11 @@ export interface FederationRoleOptions {
   ownManifests: () => { node_manifest: Record<string, unknown>; service_manifests: Record<string, unknown>[] };
   /** Between bootstrap attempts at peers not reached yet. Default 10 s. */
   bootstrapRetryMs?: number;
+  /**
+   * What each operator's ORIGIN carried (by token), for the spec 9.1 signals and 9.2
+   * reputation: the metadata projection's counts (its `originSignals()`). Default none.
+   */
+  originSignals?: () => ReadonlyMap<string, CarriedSignals>;
 }
 
 export interface FederationRole {
@@ -79,6 +84,7 @@ export async function startFederationRole(o: FederationRoleOptions): Promise<Fed
     quarantined: o.quarantined,
     policy: o.registryPolicy,
     probes: () => prober?.views() ?? new Map(),
+    signals: o.originSignals,
     logger,
   });
   await projection.start();
@@ -124,7 +130,7 @@ export async function startFederationRole(o: FederationRoleOptions): Promise<Fed
     js: o.js,
     operator: o.operator,
     key: o.key,
-    churnLimit: o.registryPolicy?.churnLimit ?? DEFAULT_REGISTRY_POLICY.churnLimit,
+    policy: { ...DEFAULT_REGISTRY_POLICY, ...o.registryPolicy },
     probes: () => prober?.views() ?? new Map(),
     logger,
   });

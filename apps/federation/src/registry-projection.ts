@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { canonicalBytes, declaredSigner, ProtocolError, verifyBytes } from '@dmf/protocol';
 import { checkEnvelope, checkVerifiedEnvelope, OrderedFeed, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
-import { DEFAULT_REGISTRY_POLICY, REGISTRY_KINDS, type RegistryPolicy, type RegistryRecord } from './domain/records.ts';
+import { DEFAULT_REGISTRY_POLICY, REGISTRY_KINDS, type CarriedSignals, type RegistryPolicy, type RegistryRecord } from './domain/records.ts';
 import { computeRegistry, type NodeState, type ProbeView, type Registry } from './domain/registry.ts';
 
 export interface RegistryProjectionOptions {
@@ -34,6 +34,8 @@ export interface RegistryProjectionOptions {
   policy?: Partial<RegistryPolicy>;
   /** This node's probing (prober.ts); default none. */
   probes?: () => ReadonlyMap<string, ProbeView>;
+  /** What each ORIGIN carried (the metadata projection's counts); default none. */
+  signals?: () => ReadonlyMap<string, CarriedSignals>;
   logger: Logger;
   /** For tests: the time the registry is judged at. */
   clock?: () => Date;
@@ -110,7 +112,7 @@ export class RegistryProjection {
     if (cached && cached.version === this.#version && now.getTime() - cached.at < 1000) return cached.registry;
     const registry = computeRegistry(
       [...this.#records.values()],
-      { self: this.#o.self, bootstrap: this.#bootstrap, quarantined: this.#o.quarantined ?? [], now, probes: this.#o.probes?.() ?? new Map() },
+      { self: this.#o.self, bootstrap: this.#bootstrap, quarantined: this.#o.quarantined ?? [], now, probes: this.#o.probes?.() ?? new Map(), signals: this.#o.signals?.() },
       this.#policy,
     );
     this.#cached = { registry, at: now.getTime(), version: this.#version };
@@ -142,6 +144,11 @@ export class RegistryProjection {
   /** Whether a record is held (the adapter answers a repeated post without publishing again). */
   has(recordId: string): boolean {
     return this.#records.has(recordId);
+  }
+
+  /** What each ORIGIN carried, as given (for reputation). */
+  carried(): ReadonlyMap<string, CarriedSignals> {
+    return this.#o.signals?.() ?? new Map();
   }
 
   /** Whether any manifest of `nodeId` is held. */

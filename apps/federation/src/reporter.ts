@@ -10,12 +10,13 @@ import { publishRecord } from '@dmf/bus';
 import { canonicalBytes, signRecord, type SigningKey } from '@dmf/protocol';
 import { plannedGovernanceReports, plannedReports } from './domain/report-plan.ts';
 import type { ProbeView, Registry } from './domain/registry.ts';
+import type { RegistryPolicy } from './domain/records.ts';
 
 export interface ReporterOptions {
   js: JetStreamClient;
   operator: string;
   key: SigningKey;
-  churnLimit: number;
+  policy: RegistryPolicy;
   probes: () => ReadonlyMap<string, ProbeView>;
   logger: Logger;
 }
@@ -39,7 +40,7 @@ export class Reporter {
   }
 
   async #review(registry: Registry): Promise<void> {
-    for (const report of plannedReports(registry, this.#o.key.did, this.#o.churnLimit, this.#o.probes())) {
+    for (const report of plannedReports(registry, this.#o.key.did, this.#o.policy, this.#o.probes())) {
       const key = `${report.subject} ${report.reason}`;
       if (this.#filed.has(key)) continue;
       const record = signRecord(

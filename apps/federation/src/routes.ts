@@ -56,6 +56,9 @@ const NodeDetail = Type.Intersect([
     }),
     findings: Type.Array(Type.Object({ code: Type.String(), detail: Type.String(), records: Type.Array(Type.String()) })),
     churn: Type.Object({ count: Type.Integer(), window_ms: Type.Integer(), records: Type.Array(Type.String()) }),
+    carried: Type.Union([Type.Object({ records: Type.Integer(), invalid: Type.Integer(), bad_fingerprint: Type.Integer() }), Type.Null()], {
+      description: 'what its ORIGIN carried into this node\'s log: records, invalid ones, refused fingerprints (spec 9.1)',
+    }),
     reputation: ReputationAnswer,
     manifests: Type.Array(Type.Object({ record_id: Type.String(), seq: Type.Integer(), issued_at: Type.String(), current: Type.Boolean() })),
     node_manifest: Type.Union([Open('the current signed node manifest'), Type.Null()]),
@@ -171,7 +174,7 @@ export function registerFederationRoutes(app: DmfHttpServer, options: Federation
       if (!view) {
         throw new ProblemError({ ...PROBLEM_KINDS.notFound, detail: 'params.did: no manifest of this node is known here', errors: [{ path: 'params.did', reason: 'no manifest of this node is known here' }] });
       }
-      const reputation = reputationOf(registry.nodes.values()).get(view.operator);
+      const reputation = reputationOf(registry.nodes.values(), projection.carried()).get(view.operator);
       const h = view.history;
       return {
         ...summary(view),
@@ -181,6 +184,7 @@ export function registerFederationRoutes(app: DmfHttpServer, options: Federation
         governance: view.governance,
         findings: h.findings,
         churn: { count: view.churn.count, window_ms: view.churn.windowMs, records: view.churn.records },
+        carried: view.carried ? { records: view.carried.records, invalid: view.carried.invalid, bad_fingerprint: view.carried.badFingerprint } : null,
         reputation: reputationAnswer(reputation, view.operator),
         manifests: h.manifests.map((m) => ({ record_id: m.id, seq: m.document.seq, issued_at: m.document.issued_at, current: m.id === h.current?.id })),
         node_manifest: h.current ? (h.current.document as unknown as Record<string, unknown>) : null,

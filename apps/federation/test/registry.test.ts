@@ -188,6 +188,20 @@ describe('manifest history', () => {
     expect(registryAs(a, [nodeManifest(a), nodeManifest(b), ...calm], { bootstrap: [b], now: at(DAY) }).nodes.get(c.id)?.state).toBe('pending');
   });
 
+  it('quarantines a node whose ORIGIN carried many bad fingerprints, not one of its own operator\'s token', () => {
+    const { a, b, c, manifests } = federation();
+    const records = [manifests.a, manifests.b, manifests.c, attestation(a, c, manifests.c), attestation(b, c, manifests.c)];
+    const local = { self: a.id, bootstrap: [b.id], quarantined: [], now: NOW };
+    const bad = computeRegistry(records, { ...local, signals: new Map([['opc', { records: 100, invalid: 0, badFingerprint: 25 }]]) });
+    expect(bad.nodes.get(c.id)?.state).toBe('quarantined');
+    expect(bad.nodes.get(c.id)?.reasons[0]).toMatch(/^bad_fingerprint: 25 of the 100 records/);
+    expect(bad.nodes.get(c.id)?.carried).toEqual({ records: 100, invalid: 0, badFingerprint: 25 });
+    // The same counts under our own token are ours to fix, not a peer's fault.
+    const own = computeRegistry(records, { ...local, signals: new Map([['opa', { records: 100, invalid: 0, badFingerprint: 25 }]]) });
+    expect(own.nodes.get(c.id)?.state).toBe('admitted');
+    expect(own.nodes.get(a.id)?.carried).toBeUndefined();
+  });
+
   it('quarantines by hand only in this node\'s own view, never itself', () => {
     const { a, b, c, manifests } = federation();
     const records = [manifests.a, manifests.b, manifests.c, attestation(a, c, manifests.c), attestation(b, c, manifests.c)];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeRegistry, type ProbeView } from '../src/domain/registry.ts';
-import { DEFAULT_REGISTRY_POLICY, type RegistryRecord } from '../src/domain/records.ts';
+import { DEFAULT_REGISTRY_POLICY, type CarriedSignals, type RegistryRecord } from '../src/domain/records.ts';
 import { plannedGovernanceReports, plannedReports } from '../src/domain/report-plan.ts';
 import { signRecord } from '@dmf/protocol';
 import { at, attestation, DAY, nodeManifest, report, testNode } from './fixtures.ts';
@@ -9,9 +9,9 @@ const a = testNode('opa');
 const c = testNode('opc');
 const limit = DEFAULT_REGISTRY_POLICY.churnLimit;
 
-function plan(records: RegistryRecord[], probes: Map<string, ProbeView> = new Map()) {
-  const registry = computeRegistry(records, { self: a.id, bootstrap: [], quarantined: [], now: at(DAY), probes });
-  return plannedReports(registry, a.id, limit, probes);
+function plan(records: RegistryRecord[], probes: Map<string, ProbeView> = new Map(), signals?: Map<string, CarriedSignals>) {
+  const registry = computeRegistry(records, { self: a.id, bootstrap: [], quarantined: [], now: at(DAY), probes, signals });
+  return plannedReports(registry, a.id, DEFAULT_REGISTRY_POLICY, probes);
 }
 
 describe('plannedReports', () => {
@@ -40,6 +40,16 @@ describe('plannedReports', () => {
     // Refused by this node's own address policy: nothing was fetched, nothing to report.
     const refused = new Map<string, ProbeView>([[c.id, { outcome: 'failed', findings: [{ code: 'address.refused', detail: '10.0.0.1 is private' }] }]]);
     expect(plan([nodeManifest(a), mc], refused)).toEqual([]);
+  });
+
+  it('reports bad fingerprints its ORIGIN carried, past the limit and the share, naming the node by its manifest', () => {
+    const mc = nodeManifest(c);
+    const many = new Map([['opc', { records: 400, invalid: 0, badFingerprint: 30 }]]);
+    expect(plan([nodeManifest(a), mc], new Map(), many)).toEqual([expect.objectContaining({ subject: c.id, reason: 'bad_fingerprint', evidence: [mc.id] })]);
+    // 30 of 10,000 is a small share: an honest relay of creators' mistakes.
+    expect(plan([nodeManifest(a), mc], new Map(), new Map([['opc', { records: 10_000, invalid: 0, badFingerprint: 30 }]]))).toEqual([]);
+    const invalid = new Map([['opc', { records: 100, invalid: 40, badFingerprint: 0 }]]);
+    expect(plan([nodeManifest(a), mc], new Map(), invalid)).toEqual([expect.objectContaining({ reason: 'invalid_metadata' })]);
   });
 
   it('does not report again what this node already reported, nor itself', () => {

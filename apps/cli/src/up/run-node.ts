@@ -253,6 +253,8 @@ export async function runNode(
       ownManifests: () => ({ node_manifest: nodeManifest, service_manifests: serviceManifests }),
       // Bootstrap peers not reached are tried again as often as nodes are probed.
       bootstrapRetryMs: config.federation.probeIntervalSeconds * 1000,
+      // Spec 9.1 signals and 9.2 correctness, counted from the log by the metadata projection.
+      originSignals: () => metadata.projector.originSignals(),
     });
     lifecycle.add('federation role', () => federation.close());
     checkpoint();

@@ -39,6 +39,21 @@ export interface RegistryPolicy {
   /** Least uptime and availability (ppm) an attestation must report to count. */
   minUptimePpm: number;
   minAvailabilityPpm: number;
+  /**
+   * Bad fingerprint submissions (spec 9.1): more than this many refused fingerprints
+   * carried by a node's ORIGIN... */
+  badFingerprintLimit: number;
+  /** ...or more than this many invalid records (invalid metadata served)... */
+  invalidMetadataLimit: number;
+  /** ...making up more than this share of what it carried (ppm) quarantines it. */
+  maxBadSharePpm: number;
+}
+
+/** What a node's ORIGIN carried into our FEDERATED stream (counted by the metadata projection). */
+export interface CarriedSignals {
+  records: number;
+  invalid: number;
+  badFingerprint: number;
 }
 
 export const DEFAULT_REGISTRY_POLICY: Readonly<RegistryPolicy> = Object.freeze({
@@ -50,6 +65,10 @@ export const DEFAULT_REGISTRY_POLICY: Readonly<RegistryPolicy> = Object.freeze({
   churnWindowMs: 3_600_000,
   minUptimePpm: 900_000,
   minAvailabilityPpm: 900_000,
+  // An honest operator relays a creator's mistake now and then; a flood is many and a large share.
+  badFingerprintLimit: 20,
+  invalidMetadataLimit: 20,
+  maxBadSharePpm: 50_000,
 });
 
 /** What this node knows that is not on the log: who it is, whom it trusts from the start. */
@@ -62,4 +81,6 @@ export interface LocalView {
   quarantined: readonly string[];
   /** The time expiry is judged at. */
   now: Date;
+  /** What each ORIGIN (by operator token) carried so far. Default: nothing known. */
+  signals?: ReadonlyMap<string, CarriedSignals>;
 }

@@ -13,7 +13,7 @@
  */
 import { MAX_FUTURE_SKEW_MS, type NodeAttestation, type NodeReport } from '@dmf/protocol';
 import { busiestWindow, nodeHistory, QUARANTINE_FINDINGS, type Finding, type NodeHistory, type NodeManifestRecord, type ServiceManifestRecord } from './node-history.ts';
-import { DEFAULT_REGISTRY_POLICY, type LocalView, type RegistryPolicy, type RegistryRecord } from './records.ts';
+import { DEFAULT_REGISTRY_POLICY, type CarriedSignals, type LocalView, type RegistryPolicy, type RegistryRecord } from './records.ts';
 
 export type NodeState = 'pending' | 'probing' | 'probed' | 'refused' | 'attested' | 'admitted' | 'expired' | 'quarantined' | 'delisted';
 
@@ -84,6 +84,8 @@ export interface NodeView {
   churn: { count: number; windowMs: number; records: string[] };
   /** From the current manifest's capabilities, when it names both. */
   origin: NodeOrigin | undefined;
+  /** What its ORIGIN carried into this node's log, when known. */
+  carried: CarriedSignals | undefined;
 }
 
 export interface Registry {
@@ -145,6 +147,13 @@ export function computeRegistry(records: readonly RegistryRecord[], local: Local
   const manifestIds = (id: string) => new Set((histories.get(id)?.manifests ?? []).map((m) => m.id));
 
   const bootstrap = new Set(local.bootstrap);
+  // Two admitted nodes claiming one ORIGIN token with different domains: source neither (below).
+  const origins = new Map(ids.map((id) => [id, originOf(histories.get(id) as NodeHistory)]));
+  const ownToken = origins.get(local.self)?.operator;
+  const carriedBy = (id: string) => {
+    const token = origins.get(id)?.operator;
+    return token === undefined || token === ownToken ? undefined : local.signals?.get(token);
+  };
   const churn = new Map(ids.map((id) => [id, busiestWindow(histories.get(id) as NodeHistory, policy.churnWindowMs)]));
   const blockedBy = new Map<string, string[]>();
   for (const id of ids) {
@@ -154,11 +163,9 @@ export function computeRegistry(records: readonly RegistryRecord[], local: Local
     for (const f of (histories.get(id) as NodeHistory).findings) if (QUARANTINE_FINDINGS.has(f.code)) why.push(`${f.code}: ${f.detail}`);
     const c = churn.get(id) as { count: number };
     if (c.count > policy.churnLimit) why.push(`manifest_churn: ${c.count} manifest versions within ${policy.churnWindowMs / 60_000} minutes (limit ${policy.churnLimit})`);
+    why.push(...carriedProblems(carriedBy(id), policy));
     if (why.length > 0) blockedBy.set(id, why);
   }
-
-  // Two admitted nodes claiming one ORIGIN token with different domains: source neither.
-  const origins = new Map(ids.map((id) => [id, originOf(histories.get(id) as NodeHistory)]));
 
   const latestAttestations = latestBy(attestations, (a) => `${a.document.attester} ${a.document.subject}`).filter((a) => issuedAtOrBefore(a.document.issued_at, horizon));
   const latestGovernance = latestBy(governance, (g) => `${g.document.reporter} ${g.document.subject}`).filter((g) => issuedAtOrBefore(g.document.issued_at, horizon));
@@ -257,10 +264,25 @@ export function computeRegistry(records: readonly RegistryRecord[], local: Local
       governance: latestGovernance.filter((g) => g.document.subject === id).map((g) => ({ reporter: g.document.reporter, grounds: g.document.grounds, record: g.id })),
       churn: { count: c.count, windowMs: policy.churnWindowMs, records: c.records },
       origin: origins.get(id),
+      carried: carriedBy(id),
     });
   }
   markOriginConflicts(nodes, admitted);
   return { nodes, admitted: [...admitted].filter((id) => nodes.get(id)?.state === 'admitted').sort() };
+}
+
+/** Spec 9.1 signals from what a node's ORIGIN carried: many bad records, and a large share of all. */
+export function carriedProblems(carried: CarriedSignals | undefined, policy: RegistryPolicy): string[] {
+  if (!carried || carried.records === 0) return [];
+  const share = (n: number) => Math.floor((n * 1_000_000) / carried.records);
+  const problems: string[] = [];
+  if (carried.badFingerprint > policy.badFingerprintLimit && share(carried.badFingerprint) > policy.maxBadSharePpm) {
+    problems.push(`bad_fingerprint: ${carried.badFingerprint} of the ${carried.records} records its ORIGIN carried were refused for their fingerprint (limit ${policy.badFingerprintLimit} and ${policy.maxBadSharePpm} ppm)`);
+  }
+  if (carried.invalid > policy.invalidMetadataLimit && share(carried.invalid) > policy.maxBadSharePpm) {
+    problems.push(`invalid_metadata: ${carried.invalid} of the ${carried.records} records its ORIGIN carried failed verification (limit ${policy.invalidMetadataLimit} and ${policy.maxBadSharePpm} ppm)`);
+  }
+  return problems;
 }
 
 function issuedAtOrBefore(issuedAt: string, at: number): boolean {

@@ -8,7 +8,8 @@
  * would be delisted for good by two such reports, and a report has no expiry.
  */
 import type { ReportReason } from '@dmf/protocol';
-import type { ProbeView, Registry } from './registry.ts';
+import { carriedProblems, type ProbeView, type Registry } from './registry.ts';
+import type { RegistryPolicy } from './records.ts';
 
 export interface PlannedReport {
   subject: string;
@@ -66,7 +67,8 @@ export function plannedGovernanceReports(registry: Registry, self: string): Plan
   return planned.filter((p) => p.evidence.length > 0);
 }
 
-export function plannedReports(registry: Registry, self: string, churnLimit: number, probes: ReadonlyMap<string, ProbeView>): PlannedReport[] {
+export function plannedReports(registry: Registry, self: string, policy: RegistryPolicy, probes: ReadonlyMap<string, ProbeView>): PlannedReport[] {
+  const churnLimit = policy.churnLimit;
   const planned: PlannedReport[] = [];
   for (const view of registry.nodes.values()) {
     if (view.nodeId === self) continue;
@@ -80,6 +82,13 @@ export function plannedReports(registry: Registry, self: string, churnLimit: num
     if (view.churn.count > churnLimit) add('manifest_churn', view.churn.records, `${view.churn.count} manifest versions within the churn window`);
     const equivocation = view.history.findings.filter((f) => f.code === 'equivocation' || f.code === 'service_equivocation');
     if (equivocation.length > 0) add('invalid_metadata', equivocation.flatMap((f) => f.records), 'signed two different documents with one seq');
+    // Its ORIGIN carried many bad records (counted from the log; evidence: the node's manifest, naming it).
+    if (view.history.current) {
+      for (const problem of carriedProblems(view.carried, policy)) {
+        const reason = problem.startsWith('bad_fingerprint') ? 'bad_fingerprint' : 'invalid_metadata';
+        add(reason, [view.history.current.id], problem);
+      }
+    }
     const probe = probes.get(view.nodeId);
     const integrity = probe?.outcome === 'failed' ? probe.findings.filter((f) => SERVED_INVALID.has(f.code)) : [];
     if (integrity.length > 0 && view.history.current) {

@@ -20,10 +20,11 @@ export interface Reputation {
   correctnessPpm: number | null;
 }
 
-/** Records an ORIGIN carried into this node's FEDERATED stream, and how many failed checks. */
+/** Records an ORIGIN carried into this node's FEDERATED stream, and how many failed checks or were refused for their fingerprint. */
 export interface Carriage {
   records: number;
   invalid: number;
+  badFingerprint?: number;
 }
 
 const mean = (values: readonly number[]) => (values.length === 0 ? null : Math.floor(values.reduce((a, b) => a + b, 0) / values.length));
@@ -41,7 +42,7 @@ export function reputationOf(views: Iterable<NodeView>, carried: ReadonlyMap<str
     let invalid = 0;
     for (const t of tokens) {
       records += carried.get(t)?.records ?? 0;
-      invalid += carried.get(t)?.invalid ?? 0;
+      invalid += (carried.get(t)?.invalid ?? 0) + (carried.get(t)?.badFingerprint ?? 0);
     }
     const availability = mean(observed.map((a) => a.availabilityPpm));
     result.set(operator, {
