@@ -61,4 +61,39 @@ describe('loadUpConfig', () => {
   ])('rejects %o %o naming the field', (flags, env, message) => {
     expect(() => loadUpConfig(flags, env, '/')).toThrow(message);
   });
+
+  it('reads the federation settings, flags over the environment', () => {
+    const config = loadUpConfig(
+      { bootstrap: ['https://a.example:8443/'], allowAddress: ['127.0.0.0/8'], trustCa: ['ca.pem'], probeInterval: '2', probeWindow: '10', operatorKey: 'op.key' },
+      { DMF_BOOTSTRAP: 'https://ignored.example', DMF_QUARANTINE: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK', DMF_CHURN_LIMIT: '50', DMF_RATE_LIMIT: '5000' },
+      '/srv',
+    );
+    expect(config.federation).toMatchObject({
+      bootstrap: ['https://a.example:8443'],
+      allowAddresses: ['127.0.0.0/8'],
+      trustCaFiles: ['/srv/ca.pem'],
+      quarantined: ['did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'],
+      probeIntervalSeconds: 2,
+      probeWindowSeconds: 10,
+      thresholds: { churnLimit: 50 },
+    });
+    expect(config.operatorKeyFile).toBe('/srv/op.key');
+    expect(config.rateLimitPerTenSeconds).toBe(5000);
+    const defaults = loadUpConfig({}, {}, '/');
+    expect(defaults.federation).toMatchObject({ bootstrap: [], allowAddresses: [], probeIntervalSeconds: 60, probeWindowSeconds: 600, thresholds: {} });
+    expect(defaults.rateLimitPerTenSeconds).toBe(1200);
+  });
+
+  it('names the federation setting that is wrong', () => {
+    const bad: [Parameters<typeof loadUpConfig>[0], NodeJS.ProcessEnv, RegExp][] = [
+      [{ bootstrap: ['http://a.example'] }, {}, /^--bootstrap: "http:\/\/a.example" must use https:/],
+      [{}, { DMF_ALLOW_ADDRESSES: '10.0.0.0/99' }, /^DMF_ALLOW_ADDRESSES: "10.0.0.0\/99" is not a CIDR/],
+      [{}, { DMF_QUARANTINE: 'someone' }, /^DMF_QUARANTINE: "someone" is not an Ed25519 did:key/],
+      [{ probeInterval: '60', probeWindow: '30' }, {}, /^--probe-window: 30 s is shorter than the probe interval \(60 s\)/],
+      [{ probeInterval: '0' }, {}, /^--probe-interval: "0" must be a whole number of seconds, at least 1/],
+      [{}, { DMF_RATE_LIMIT: 'lots' }, /^DMF_RATE_LIMIT: "lots" must be a whole number/],
+      [{}, { DMF_CHURN_LIMIT: '-3' }, /^DMF_CHURN_LIMIT: "-3" must be a whole number, at least 1/],
+    ];
+    for (const [flags, env, message] of bad) expect(() => loadUpConfig(flags, env, '/')).toThrow(message);
+  });
 });

@@ -39,7 +39,9 @@ export function registerUp(program: Command): void {
       '\nEnvironment only: DMF_TLS_CERT and DMF_TLS_KEY (PEM files) use the operator\'s certificate instead of a self-signed one;\n' +
         'DMF_METADATA_HEAD_CACHE_MB: memory for current manifests served from RAM (0 = off; default min(2048, a quarter of RAM));\n' +
         'DMF_QUARANTINE: node ids (did:key, comma-separated) this operator quarantines;\n' +
-        'DMF_RATE_LIMIT: requests per 10 seconds from one client subnet before 429 (default 1200).\n' +
+        'DMF_RATE_LIMIT: requests per 10 seconds from one client subnet before 429 (default 1200);\n' +
+        'spec 9.1 thresholds: DMF_CHURN_LIMIT (manifest versions of a node per hour, default 20), DMF_BAD_FINGERPRINT_LIMIT and\n' +
+        'DMF_INVALID_METADATA_LIMIT (bad records a peer\'s log may carry, and 5% of it, default 20 each), DMF_NEW_NODES_PER_HOUR (default 20).\n' +
         'Every flag also has an environment variable (named in its description); flags win.',
     )
     .action(async (flags: UpFlags & { json: boolean }) => {

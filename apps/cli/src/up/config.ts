@@ -65,6 +65,17 @@ export interface FederationConfig {
   probeIntervalSeconds: number;
   /** Seconds a node is observed before it is attested. DMF_PROBE_WINDOW, --probe-window. Default 600. */
   probeWindowSeconds: number;
+  /** Spec 9.1 thresholds (environment only; defaults in apps/federation domain/records.ts and announce.ts). */
+  thresholds: {
+    /** Manifest versions of one node within an hour before it is quarantined. DMF_CHURN_LIMIT. Default 20. */
+    churnLimit?: number;
+    /** Refused fingerprints its ORIGIN may carry (and 5% of what it carried). DMF_BAD_FINGERPRINT_LIMIT. Default 20. */
+    badFingerprintLimit?: number;
+    /** Invalid records its ORIGIN may carry (and 5%). DMF_INVALID_METADATA_LIMIT. Default 20. */
+    invalidMetadataLimit?: number;
+    /** Nodes never seen before that may be announced here, and probe windows opened, per hour. DMF_NEW_NODES_PER_HOUR. Default 20. */
+    newNodesPerHour?: number;
+  };
 }
 
 export interface UpFlags {
@@ -181,7 +192,20 @@ function loadFederationConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: strin
   const probeIntervalSeconds = seconds(flags.probeInterval, '--probe-interval', env.DMF_PROBE_INTERVAL, 'DMF_PROBE_INTERVAL', '60');
   const probeWindowSeconds = seconds(flags.probeWindow, '--probe-window', env.DMF_PROBE_WINDOW, 'DMF_PROBE_WINDOW', '600');
   if (probeWindowSeconds < probeIntervalSeconds) fail(flags.probeWindow !== undefined ? '--probe-window' : 'DMF_PROBE_WINDOW', `${probeWindowSeconds} s is shorter than the probe interval (${probeIntervalSeconds} s)`);
+  const threshold = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < 1) fail(name, `${JSON.stringify(raw)} must be a whole number, at least 1`);
+    return Number(raw);
+  };
+  const thresholds = {
+    churnLimit: threshold('DMF_CHURN_LIMIT'),
+    badFingerprintLimit: threshold('DMF_BAD_FINGERPRINT_LIMIT'),
+    invalidMetadataLimit: threshold('DMF_INVALID_METADATA_LIMIT'),
+    newNodesPerHour: threshold('DMF_NEW_NODES_PER_HOUR'),
+  };
   return {
+    thresholds: Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined)),
     bootstrap: bootstrap.values.map((u) => {
       parseUrl(bootstrap.field, u, ['https:']);
       return u.replace(/\/+$/, '');

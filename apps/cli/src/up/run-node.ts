@@ -249,7 +249,14 @@ export async function runNode(
         // Five probes a window when the window holds them, else as many as it holds.
         minProbes: Math.max(1, Math.min(5, Math.floor(config.federation.probeWindowSeconds / config.federation.probeIntervalSeconds))),
         retryAfterFailureMs: config.federation.probeWindowSeconds * 1000,
+        ...(config.federation.thresholds.newNodesPerHour ? { newNodesPerHour: config.federation.thresholds.newNodesPerHour } : {}),
       },
+      registryPolicy: {
+        ...(config.federation.thresholds.churnLimit ? { churnLimit: config.federation.thresholds.churnLimit } : {}),
+        ...(config.federation.thresholds.badFingerprintLimit ? { badFingerprintLimit: config.federation.thresholds.badFingerprintLimit } : {}),
+        ...(config.federation.thresholds.invalidMetadataLimit ? { invalidMetadataLimit: config.federation.thresholds.invalidMetadataLimit } : {}),
+      },
+      announceLimits: config.federation.thresholds.newNodesPerHour ? { newNodesPerHour: config.federation.thresholds.newNodesPerHour } : {},
       ownManifests: () => ({ node_manifest: nodeManifest, service_manifests: serviceManifests }),
       // Bootstrap peers not reached are tried again as often as nodes are probed.
       bootstrapRetryMs: config.federation.probeIntervalSeconds * 1000,
