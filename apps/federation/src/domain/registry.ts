@@ -301,6 +301,11 @@ interface StateInputs {
   policy: RegistryPolicy;
 }
 
+/** An attester, with its operator when that is not the node itself. */
+function attesterName(a: { attester: string; operator: string }): string {
+  return a.operator === a.attester ? a.attester : `${a.attester} (operator ${a.operator})`;
+}
+
 function list(items: readonly string[]): string {
   return items.join(', ');
 }
@@ -321,7 +326,7 @@ function stateOf(id: string, s: StateInputs): { state: NodeState; reasons: strin
   }
   if (s.history.expired) return { state: 'expired', reasons: [`its current manifest expired at ${s.history.current.document.expires_at}; it must republish`] };
   if (s.admitted.has(id)) {
-    return { state: 'admitted', reasons: [`attested by admitted nodes of ${new Set(counted.map((a) => a.operator)).size} different operators: ${list(counted.map((a) => `${a.attester} (${a.operator})`))}`] };
+    return { state: 'admitted', reasons: [`attested by admitted nodes of ${new Set(counted.map((a) => a.operator)).size} different operators: ${list(counted.map(attesterName))}`] };
   }
   const own = s.attesters.find((a) => a.attester === s.local.self);
   const need = `needs attestations from admitted nodes of ${s.policy.attestersNeeded} different operators, has ${new Set(counted.map((a) => a.operator)).size}`;
