@@ -14,7 +14,8 @@
  * run's own tag; one watcher per node pages `GET /category/<tag>` from where it left
  * off, every 10 ms, and a record is visible at the node when a page first lists it.
  *
- * Phases: `--rate` (default 1,000/s) for `--seconds` (default 60); then a sweep of rising
+ * Phases: a warm-up (10,000 records at 500/s, not measured); `--rate` (default 1,000/s)
+ * for `--seconds` (default 60); then a sweep of rising
  * rates (`--sweep`, default 250,500,750,1000,1250,1500; 20 s each) that stops at the
  * first rate whose p99 at B exceeds 1 s or that A does not sustain (answers below 95%
  * of the rate); the highest rate before it is the "highest sustained rate".
@@ -235,8 +236,10 @@ try {
     offset += count;
     return batch;
   };
-  // Warm up connections, JIT and the first sourcing round trip, unmeasured.
-  await phase(post, watchers, take(200), 100);
+  // Warm up, unmeasured: connections, JIT, verification threads, the first sourcing round
+  // trip, and the stores' first blocks. A 200-record warm-up left the first measured phase
+  // at 489-533/s against 760/s for the same phase run second (docs/benchmarks.md).
+  await phase(post, watchers, take(options.quick ? 1000 : 10_000), 500);
   const main = await phase(post, watchers, take(Math.round(options.rate * options.seconds)), options.rate);
   const sweep: PhaseResult[] = [];
   for (const rate of options.sweep) {
