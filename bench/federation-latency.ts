@@ -34,6 +34,7 @@ import { quantile } from './metadata-load.ts';
 import { makeTestCa, nodeView, startNode, type DmfNode } from '../test/support/dmf-nodes.ts';
 
 interface Options {
+  quick: boolean;
   rate: number;
   seconds: number;
   sweep: number[];
@@ -56,6 +57,7 @@ function parseOptions(argv: string[]): Options {
   };
   const sweepRaw = value('--sweep');
   return {
+    quick,
     rate: number('--rate', 1000),
     seconds: number('--seconds', quick ? 10 : 60),
     sweep: sweepRaw ? sweepRaw.split(',').map(Number) : quick ? [250, 500, 1000] : [250, 500, 750, 1000, 1250, 1500],

@@ -31,8 +31,8 @@ export interface NodeOptions {
   operator: string;
   dir: string;
   tls: TestCa;
-  /** nats-leaf:// URL of the hub. */
-  hub: string;
+  /** nats-leaf:// URL of the hub; none: a node on its own. */
+  hub?: string;
   port?: number;
   bootstrap?: string[];
   /** Seconds; default 1 and 2. */
@@ -76,7 +76,7 @@ export async function startNode(o: NodeOptions): Promise<DmfNode> {
   await writeFile(keyFile, cert.key, { mode: 0o600 });
   const args = [
     DMF_BIN, 'up', '--data', dataDir, '--port', String(port), '--operator', o.operator,
-    '--leaf-remote', o.hub, '--allow-address', '127.0.0.0/8', '--trust-ca', o.tls.caFile,
+    ...(o.hub ? ['--leaf-remote', o.hub] : []), '--allow-address', '127.0.0.0/8', '--trust-ca', o.tls.caFile,
     '--probe-interval', String(o.probeInterval ?? 1), '--probe-window', String(o.probeWindow ?? 2),
     '--snapshot-interval', '0', '--log-level', o.logLevel ?? 'warn',
     ...(o.bootstrap ?? []).flatMap((url) => ['--bootstrap', url]),
