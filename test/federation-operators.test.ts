@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, verifyDocument, writeKeyFile } from '@dmf/protocol';
+import { generateSigningKey, readKeyFile, signDocument, verifyDocument, writeKeyFile } from '@dmf/protocol';
 import { makeTempDir, removeDir, startNatsServer, waitFor, type NatsServerHandle } from '@dmf/testing';
 import { freePort } from '@dmf/servers';
 import { runDmf } from '../apps/cli/test/run-dmf.ts';
@@ -92,6 +92,15 @@ describe('operators and keys', () => {
     // The node serves the same.
     const served = JSON.parse((await httpsJson('GET', `${restarted.url}/.well-known/dmf/node`, tls.ca.cert)).body) as { public_key: string };
     expect(served.public_key).toBe(newKey);
+    // A service manifest signed by the old key after the rotation is refused by peers.
+    const nodeKey = await readKeyFile(join(restarted.dataDir, 'keys', 'node.key'));
+    const { signature: _sig, issued_at: _iat, expires_at: _exp, ...service } = after.service_manifests[0] as Record<string, unknown>;
+    // Before the rotation the node key signed the services (no service key yet).
+    expect(nodeKey.did).toBe(oldKey);
+    const stale = signDocument({ ...service, seq: (service.seq as number) + 1 }, nodeKey, { expiresInMs: 86_400_000, nodePublicKey: () => nodeKey.did });
+    const posted = await httpsJson('POST', `${o1.url}/nodes`, tls.ca.cert, JSON.stringify({ node_manifest: after.node_manifest, service_manifests: [stale] }));
+    expect(posted.status).toBe(422);
+    expect(JSON.parse(posted.body)).toMatchObject({ type: 'https://dmf.cwe/problems/signature.wrong_signer', errors: [{ path: '$.service_manifests[0].signature' }] });
     // A running node refuses to rotate.
     const refused = await runDmf(['rotate-service-key', '--data', restarted.dataDir]);
     expect(refused.code).toBe(1);

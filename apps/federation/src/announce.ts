@@ -39,7 +39,7 @@ export interface AnnounceAnswer {
 /** A refusal that is not a protocol rule (shape, rate): code, path and reason, with a status. */
 export class AnnounceError extends Error {
   constructor(
-    readonly code: 'announce.shape' | 'announce.kind' | 'announce.no_federation_service' | 'announce.rate' | 'bus.unavailable',
+    readonly code: 'announce.shape' | 'announce.kind' | 'announce.no_federation_service' | 'announce.foreign_signer' | 'announce.rate' | 'bus.unavailable',
     readonly status: number,
     readonly path: string,
     readonly reason: string,
@@ -53,7 +53,7 @@ export class AnnounceError extends Error {
 export interface AnnouncerOptions {
   js: JetStreamClient;
   operator: string;
-  projection: Pick<RegistryProjection, 'has' | 'knowsNode'>;
+  projection: Pick<RegistryProjection, 'has' | 'knowsNode' | 'controllerOf'>;
   limits?: Partial<AnnounceLimits>;
   clock?: () => Date;
 }
@@ -69,8 +69,8 @@ export class Announcer {
   readonly #o: AnnouncerOptions;
   readonly #newNodes: RateWindow;
   readonly #perNode: RateWindow;
-  /** Node ids announced through this process (so a repeat is never a new node). */
-  readonly #recent = new Set<string>();
+  /** Node ids announced through this process within the hour, and when (a repeat is never a new node). */
+  readonly #recent = new Map<string, number>();
 
   constructor(options: AnnouncerOptions) {
     this.#o = options;
@@ -115,6 +115,13 @@ export class Announcer {
       throw new AnnounceError('announce.no_federation_service', 422, '$.service_manifests', 'holds no service of type "federation": its entrypoints are where this node is probed');
     }
 
+    // A node that signs its own manifests (or whose operator did first) is the only one
+    // that may announce new versions: a claim by anyone else is refused here (the
+    // registry would ignore it), and cannot use up the node's announcements.
+    const controller = this.#o.projection.controllerOf(node.node_id);
+    if (controller !== undefined && manifest.signer !== controller) {
+      throw new AnnounceError('announce.foreign_signer', 409, '$.node_manifest.signature', `signed by ${manifest.signer}, but ${node.node_id} is controlled by ${controller}`);
+    }
     const records = [manifest, ...verifiedServices];
     const answer: AnnounceAnswer = { node_id: node.node_id, records: records.map((r) => r.id), location: `/nodes/${node.node_id}` };
     const fresh = records.filter((r) => !this.#o.projection.has(r.id));
@@ -122,13 +129,14 @@ export class Announcer {
 
     const t = now.getTime();
     // Known: in the registry, or announced here within the hour (not read back yet).
+    for (const [id, at] of this.#recent) if (t - at >= HOUR) this.#recent.delete(id);
     const known = this.#o.projection.knowsNode(node.node_id) || this.#recent.has(node.node_id);
     const wait = Math.max(known ? 0 : this.#newNodes.retryAfterSeconds('new', t), this.#perNode.retryAfterSeconds(node.node_id, t));
     if (wait > 0) {
       throw new AnnounceError('announce.rate', 429, '$.node_manifest.node_id', known ? 'this node was announced too often in the last hour' : 'too many new nodes were announced here in the last hour', wait);
     }
     if (!known) this.#newNodes.hit('new', t);
-    this.#recent.add(node.node_id);
+    this.#recent.set(node.node_id, t);
     this.#perNode.hit(node.node_id, t);
     try {
       for (const r of fresh) await publishRecord(this.#o.js, { operator: this.#o.operator, kind: r.kind, id: r.id, bytes: canonicalBytes(r.document) });

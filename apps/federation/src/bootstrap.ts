@@ -1,8 +1,9 @@
 /**
  * Joining through bootstrap peers (spec 4.2: "a configured set of bootstrap peers starts
  * the federation"). For each configured URL: fetch and verify the peer's chain through
- * the verifying client, trust it as admitted (configuration), source its ORIGIN, and
- * announce this node to it (`POST /nodes`) so that it and everyone sourcing it start
+ * the verifying client, trust it as admitted (configuration; its manifests go into our
+ * log, so the registry knows where its records are and sources them, and stops when it
+ * is quarantined or delisted like any node), and announce this node to it (`POST /nodes`) so that it and everyone sourcing it start
  * probing us. Peers that do not answer are tried again later; nothing blocks the start.
  */
 import type { Logger } from 'pino';
@@ -14,6 +15,8 @@ export interface BootstrapPeer {
   url: string;
   nodeId: string;
   origin: Peer | undefined;
+  /** Its signed node manifest and service manifests, as verified. */
+  documents: Record<string, unknown>[];
 }
 
 export interface BootstrapperOptions {
@@ -82,7 +85,8 @@ export class Bootstrapper {
           const domain = capabilities['jetstream_domain'];
           const origin = typeof operator === 'string' && typeof domain === 'string' ? { operator, domain } : undefined;
           if (!origin) this.#o.logger.warn({ url, node: node.manifest.node_id }, 'bootstrap peer names no origin_operator and jetstream_domain: its records cannot be sourced');
-          this.#peers.set(url, { url, nodeId: node.manifest.node_id, origin });
+          const documents = [node.manifest, ...node.services.map((s) => s.manifest)] as unknown as Record<string, unknown>[];
+          this.#peers.set(url, { url, nodeId: node.manifest.node_id, origin, documents });
           grew = true;
           this.#o.logger.info({ url, node: node.manifest.node_id, origin }, 'bootstrap peer verified');
         }
@@ -101,6 +105,13 @@ export class Bootstrapper {
         this.#o.logger.warn({ url, err: (error as Error).message }, 'bootstrap peer not reached; trying again later');
       }
     }
-    if (grew) await this.#o.onPeers(this.peers);
+    if (grew) {
+      try {
+        await this.#o.onPeers(this.peers);
+      } catch (error) {
+        this.#o.logger.error({ err: (error as Error).message }, 'bootstrap peers could not be taken in; trying again later');
+        this.#peers.clear();
+      }
+    }
   }
 }

@@ -73,7 +73,12 @@ export interface FederationRole {
 
 export async function startFederationRole(o: FederationRoleOptions): Promise<FederationRole> {
   const logger = o.logger.child({ sub: 'federation' });
-  const client = createClient(o.client);
+  // The node's own verdicts apply to its calls: quarantined and delisted nodes are refused.
+  let registryOf: (() => ReturnType<RegistryProjection['registry']>) | undefined;
+  const client = createClient({
+    ...o.client,
+    isQuarantined: (nodeId) => ['quarantined', 'delisted'].includes(registryOf?.().nodes.get(nodeId)?.state ?? ''),
+  });
   // Filled when the prober exists: the projection asks it for its view of each node.
   let prober: Prober | undefined;
   const projection = new RegistryProjection({
@@ -88,6 +93,7 @@ export async function startFederationRole(o: FederationRoleOptions): Promise<Fed
     logger,
   });
   await projection.start();
+  registryOf = () => projection.registry();
   const reconciler = new SourceReconciler({ jsm: o.jsm, operator: o.operator, domain: o.domain, configured: o.peers ?? [], limits: o.streamLimits, logger });
   const announcer = new Announcer({ js: o.js, operator: o.operator, projection, limits: o.announceLimits });
 
@@ -106,10 +112,21 @@ export async function startFederationRole(o: FederationRoleOptions): Promise<Fed
     retryMs: o.bootstrapRetryMs,
     logger,
     onPeers: async (peers) => {
+      // Their manifests into our log (like an announcement on their behalf): the registry
+      // then knows their origins, and sources them while they are admitted.
+      const ids: string[] = [];
+      for (const peer of peers) {
+        for (const document of peer.documents) {
+          const id = recordId(document);
+          ids.push(id);
+          if (!projection.has(id)) await publishRecord(o.js, { operator: o.operator, kind: String(document['kind']), id, bytes: canonicalBytes(document) });
+        }
+      }
+      // Read back before the sources are reconciled, or a restart would drop the peers'
+      // sources for the moment it takes (bounded: the registry catches up anyway).
+      const deadline = Date.now() + 5000;
+      while (!ids.every((id) => projection.has(id)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       projection.setBootstrap(peers.map((p) => p.nodeId));
-      const configured = new Map((o.peers ?? []).map((p) => [p.operator, p]));
-      for (const p of peers) if (p.origin && !configured.has(p.origin.operator)) configured.set(p.origin.operator, p.origin);
-      await reconciler.setConfigured([...configured.values()]);
     },
   });
 
@@ -132,6 +149,7 @@ export async function startFederationRole(o: FederationRoleOptions): Promise<Fed
     key: o.key,
     policy: { ...DEFAULT_REGISTRY_POLICY, ...o.registryPolicy },
     probes: () => prober?.views() ?? new Map(),
+    highestSeq: (match) => projection.highestSeq(match),
     logger,
   });
   let stopListening = () => {};

@@ -6,9 +6,10 @@
  * the log (domain/registry.ts), by every node for itself.
  *
  * Who is probed: nodes with a current manifest, not this node, not of this node's
- * operator (its word would not count), not quarantined, delisted or expired, that have
- * no attestation of ours or one about to expire. New nodes start a window at a bounded
- * rate (spec 9.1: a sybil swarm cannot flood the registry).
+ * operator (its word would not count), not quarantined, delisted or expired, all the
+ * time; an attestation is signed when a window passes and ours is missing, stale or
+ * about to expire. New nodes start a window at a bounded rate (spec 9.1: a sybil swarm
+ * cannot flood the registry).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
@@ -80,6 +81,8 @@ export class Prober {
   readonly #probing = new Map<string, Probing>();
   readonly #newNodes: RateWindow;
   readonly #seen = new Set<string>();
+  /** Our last attestation seq per subject, sent by this process. */
+  readonly #sentSeq = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #closed = false;
@@ -126,7 +129,10 @@ export class Prober {
     const now = this.#now();
     const registry = this.#o.projection.registry();
     const self = registry.nodes.get(this.#o.key.did);
-    const due = [...registry.nodes.values()].filter((view) => this.#needsOurWord(view, self?.operator, now));
+    // Every node whose word from us would count is probed all the time (an admitted node
+    // that starts serving bad documents shows it); an attestation is signed only when
+    // one of ours is missing, stale or about to expire.
+    const due = [...registry.nodes.values()].filter((view) => this.#eligible(view, self?.operator));
     for (const id of this.#probing.keys()) if (!due.some((v) => v.nodeId === id)) this.#probing.delete(id);
     const queue = due.filter((view) => this.#dueNow(view, now));
     const workers = Array.from({ length: Math.min(this.#policy.concurrency, queue.length) }, async () => {
@@ -140,9 +146,13 @@ export class Prober {
     return (this.#o.clock ?? (() => new Date()))().getTime();
   }
 
-  #needsOurWord(view: NodeView, ownOperator: string | undefined, now: number): boolean {
+  #eligible(view: NodeView, ownOperator: string | undefined): boolean {
     if (view.nodeId === this.#o.key.did || view.operator === ownOperator) return false;
-    if (!view.history.current || ['quarantined', 'delisted', 'expired'].includes(view.state)) return false;
+    return view.history.current !== undefined && !['quarantined', 'delisted', 'expired'].includes(view.state);
+  }
+
+  #needsAttestation(view: NodeView, now: number): boolean {
+    if (!view.history.current) return false;
     const ours = view.attesters.find((a) => a.attester === this.#o.key.did);
     if (!ours) return true;
     const record = this.#o.projection.record(ours.record);
@@ -163,8 +173,8 @@ export class Prober {
       return true;
     }
     if (p.passedAt !== undefined) {
-      // Our attestation is on its way to the log; a new window only if it never arrives.
-      if (now - p.passedAt < this.#policy.windowMs) return false;
+      // Our attestation is on its way to the log; a new window once it is there, or if it never arrives.
+      if (now - p.passedAt < this.#policy.windowMs && this.#needsAttestation(view, now)) return false;
       this.#probing.set(view.nodeId, { window: openWindow((view.history.current as { id: string }).id, now), lastProbeAt: 0 });
       return true;
     }
@@ -189,8 +199,13 @@ export class Prober {
       p.findings = verdict.findings;
       this.#o.logger.warn({ node: view.nodeId, findings: verdict.findings }, 'node failed this node\'s checks');
     } else if (verdict.outcome === 'passed') {
-      await this.#attest(view, verdict);
-      p.passedAt = now;
+      if (this.#needsAttestation(view, now)) {
+        await this.#attest(view, verdict);
+        p.passedAt = now;
+      } else {
+        // Our attestation stands: keep watching, in a new window.
+        this.#probing.set(view.nodeId, { window: openWindow((view.history.current as { id: string }).id, now), lastProbeAt: now });
+      }
     }
   }
 
@@ -228,8 +243,12 @@ export class Prober {
 
   async #attest(view: NodeView, verdict: Extract<ReturnType<typeof judgeWindow>, { outcome: 'passed' }>): Promise<void> {
     const now = new Date(this.#now());
-    const ours = view.attesters.find((a) => a.attester === this.#o.key.did);
-    const previous = ours ? (this.#o.projection.record(ours.record)?.document as NodeAttestation | undefined) : undefined;
+    const self = this.#o.key.did;
+    // Above every seq of ours about it in the log and every one sent since this process
+    // started (the last may not be read back yet): a reused seq would void both versions.
+    const logged = this.#o.projection.highestSeq((r) => r.kind === 'node_attestation' && r.document.attester === self && r.document.subject === view.nodeId);
+    const seq = Math.max(logged, this.#sentSeq.get(view.nodeId) ?? 0) + 1;
+    this.#sentSeq.set(view.nodeId, seq);
     const record = signRecord(
       {
         kind: 'node_attestation',
@@ -243,7 +262,7 @@ export class Prober {
         probes: verdict.probes,
         observed_from: new Date(verdict.from).toISOString(),
         observed_until: new Date(verdict.until).toISOString(),
-        seq: (previous?.seq ?? 0) + 1,
+        seq,
         issued_at: now.toISOString(),
         expires_at: new Date(now.getTime() + this.#policy.attestationValidityMs).toISOString(),
       },

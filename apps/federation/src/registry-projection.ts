@@ -14,7 +14,7 @@
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { canonicalBytes, declaredSigner, ProtocolError, verifyBytes } from '@dmf/protocol';
+import { canonicalBytes, checkFreshness, declaredSigner, ProtocolError, verifyBytes } from '@dmf/protocol';
 import { checkEnvelope, checkVerifiedEnvelope, OrderedFeed, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { DEFAULT_REGISTRY_POLICY, REGISTRY_KINDS, type CarriedSignals, type RegistryPolicy, type RegistryRecord } from './domain/records.ts';
@@ -146,9 +146,25 @@ export class RegistryProjection {
     return this.#records.has(recordId);
   }
 
+  /**
+   * The highest `seq` among held records that match, disputed ones included (0: none).
+   * A signer numbering its next version from it never reuses a seq, even when its last
+   * version was not read back yet or two of its versions collided.
+   */
+  highestSeq(match: (record: RegistryRecord) => boolean): number {
+    let highest = 0;
+    for (const record of this.#records.values()) if (match(record) && record.document.seq > highest) highest = record.document.seq;
+    return highest;
+  }
+
   /** What each ORIGIN carried, as given (for reputation). */
   carried(): ReadonlyMap<string, CarriedSignals> {
     return this.#o.signals?.() ?? new Map();
+  }
+
+  /** Who controls `nodeId`'s manifests (domain/node-history.ts), when known. */
+  controllerOf(nodeId: string): string | undefined {
+    return this.registry().nodes.get(nodeId)?.history.controller;
   }
 
   /** Whether any manifest of `nodeId` is held. */
@@ -204,6 +220,11 @@ export class RegistryProjection {
       // signature is good for the `kid` it names.
       const kid = checked.kind === 'service_manifest' ? declaredSigner(m.data) : undefined;
       const verified = verifyBytes(m.data, { freshness: false, nodePublicKey: () => kid });
+      // The lifetime rules (expires_at after issued_at, at most 30 days later) hold for a
+      // record whenever it is read: judged as of its own issued_at, which leaves expiry
+      // and skew to the registry, where time decides what is current.
+      const issued = (verified.document as { issued_at: string }).issued_at;
+      checkFreshness(verified.document as { issued_at: string; expires_at?: string }, new Date(Date.parse(issued)));
       const mismatch = checkVerifiedEnvelope(envelope, checked.origin, checked.kind, verified);
       if (mismatch) return this.#invalid(checked.origin, mismatch);
       // Records travel in their canonical form (JCS), as every publisher of ours writes
@@ -220,7 +241,9 @@ export class RegistryProjection {
       return true;
     } catch (error) {
       if (error instanceof ProtocolError) return this.#invalid(checked.origin, error.code);
-      throw error;
+      // Never stop reading for one record: count it, say so, go on.
+      this.#o.logger.error({ err: (error as Error).message, seq: m.seq }, 'registry record could not be checked');
+      return this.#invalid(checked.origin, 'error');
     }
   }
 

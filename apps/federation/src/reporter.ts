@@ -10,7 +10,7 @@ import { publishRecord } from '@dmf/bus';
 import { canonicalBytes, signRecord, type SigningKey } from '@dmf/protocol';
 import { plannedGovernanceReports, plannedReports } from './domain/report-plan.ts';
 import type { ProbeView, Registry } from './domain/registry.ts';
-import type { RegistryPolicy } from './domain/records.ts';
+import type { RegistryPolicy, RegistryRecord } from './domain/records.ts';
 
 export interface ReporterOptions {
   js: JetStreamClient;
@@ -18,6 +18,8 @@ export interface ReporterOptions {
   key: SigningKey;
   policy: RegistryPolicy;
   probes: () => ReadonlyMap<string, ProbeView>;
+  /** The highest seq among held records that match (registry-projection.ts). */
+  highestSeq: (match: (record: RegistryRecord) => boolean) => number;
   logger: Logger;
 }
 
@@ -43,8 +45,11 @@ export class Reporter {
     for (const report of plannedReports(registry, this.#o.key.did, this.#o.policy, this.#o.probes())) {
       const key = `${report.subject} ${report.reason}`;
       if (this.#filed.has(key)) continue;
+      const self = this.#o.key.did;
+      // Never a seq used before (a report filed just before a restart may still be on its way).
+      const seq = this.#o.highestSeq((r) => r.kind === 'node_report' && r.document.reporter === self && r.document.subject === report.subject && r.document.reason === report.reason) + 1;
       const record = signRecord(
-        { kind: 'node_report', reporter: this.#o.key.did, subject: report.subject, reason: report.reason, evidence: report.evidence, seq: 1 },
+        { kind: 'node_report', reporter: self, subject: report.subject, reason: report.reason, evidence: report.evidence, seq },
         this.#o.key,
       );
       await publishRecord(this.#o.js, { operator: this.#o.operator, kind: record.kind, id: record.id, bytes: canonicalBytes(record.document) });
@@ -62,7 +67,7 @@ export class Reporter {
           ...(report.subjectOperator ? { subject_operator: report.subjectOperator } : {}),
           grounds: report.grounds,
           evidence: report.evidence,
-          seq: 1,
+          seq: this.#o.highestSeq((r) => r.kind === 'governance_report' && r.document.reporter === this.#o.key.did && r.document.subject === report.subject) + 1,
         },
         this.#o.key,
       );

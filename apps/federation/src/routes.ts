@@ -95,7 +95,7 @@ export function announceProblem(error: AnnounceError): ProblemError {
   return new ProblemError({
     slug: error.code,
     status: error.status,
-    title: error.status === 429 ? 'Too many announcements' : error.status === 503 ? 'Announcement not stored' : 'Announcement refused',
+    title: error.status === 429 ? 'Too many announcements' : error.status === 503 ? 'Announcement not stored' : error.status === 409 ? 'Not this signer\'s node' : 'Announcement refused',
     detail: `${error.path}: ${error.reason}`,
     errors: [{ path: error.path, reason: error.reason }],
     ...(error.retryAfterSeconds ? { headers: { 'retry-after': String(error.retryAfterSeconds) } } : {}),

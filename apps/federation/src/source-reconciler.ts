@@ -16,7 +16,7 @@ export interface SourceReconcilerOptions {
   jsm: JetStreamManager;
   operator: string;
   domain: string;
-  /** Peers from configuration, always sourced (setConfigured replaces them). */
+  /** Peers from configuration (`--peer`), always sourced. */
   configured: readonly Peer[];
   limits?: Partial<StreamLimits>;
   logger: Logger;
@@ -24,8 +24,7 @@ export interface SourceReconcilerOptions {
 
 export class SourceReconciler {
   readonly #o: SourceReconcilerOptions;
-  #configured: Peer[];
-  #lastRegistry: Registry | undefined;
+  readonly #configured: Peer[];
   #applied: Peer[] | undefined;
   #queue: Promise<void> = Promise.resolve();
   #wanted: Peer[] | undefined;
@@ -35,11 +34,6 @@ export class SourceReconciler {
     this.#configured = [...options.configured];
   }
 
-  /** Replaces the configured peers (bootstrap peers found at start) and reconciles again. */
-  setConfigured(peers: readonly Peer[]): Promise<void> {
-    this.#configured = [...peers];
-    return this.#lastRegistry ? this.reconcile(this.#lastRegistry) : Promise.resolve();
-  }
 
   /** The peers last applied (undefined before the first apply). */
   get peers(): readonly Peer[] | undefined {
@@ -48,7 +42,6 @@ export class SourceReconciler {
 
   /** Brings the sources in line with `registry`; calls are serialised, and only the newest wish is applied. */
   reconcile(registry: Registry): Promise<void> {
-    this.#lastRegistry = registry;
     this.#wanted = desiredPeers(this.#configured, admittedOrigins(registry, this.#o.operator), this.#o.operator);
     this.#queue = this.#queue.then(() => this.#applyWanted());
     return this.#queue;

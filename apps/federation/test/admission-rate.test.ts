@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueServerCertificate } from '@dmf/http';
-import { makeTempDir, removeDir } from '@dmf/testing';
+import { generateSigningKey, signDocument } from '@dmf/protocol';
+import { makeTempDir, removeDir, waitFor } from '@dmf/testing';
 import { RateWindow } from '../src/domain/rate-window.ts';
 import { httpsJson, makeTestCa, startNode, type DmfNode, type TestCa } from '../../../test/support/dmf-nodes.ts';
 import { announcement, RogueNode } from './rogue-node.ts';
@@ -62,4 +63,18 @@ describe('a node letting 2 new nodes in per hour', () => {
     expect((await httpsJson('GET', `${node.url}/nodes/${third.did}`, tls.ca.cert)).status).toBe(404);
     expect((await post(first, 2)).status).toBe(202);
   }, 60_000);
+
+  it('refuses a manifest for a known node signed by someone else (409), so nobody can claim it or use up its announcements', async () => {
+    const [first] = rogues as [RogueNode];
+    await waitFor(async () => (await httpsJson('GET', `${node.url}/nodes/${first.did}`, tls.ca.cert)).status === 200, { timeoutMs: 10_000, description: 'the first rogue known' });
+    const thief = generateSigningKey();
+    const { signature: _s, ...unsigned } = first.nodeManifest({ seq: 7 });
+    const signedClaim = signDocument({ ...unsigned, operator: thief.did }, thief);
+    const answer = await httpsJson('POST', `${node.url}/nodes`, tls.ca.cert, announcement(signedClaim, [first.serviceManifest()]));
+    expect(answer.status).toBe(409);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      type: 'https://dmf.cwe/problems/announce.foreign_signer',
+      detail: `$.node_manifest.signature: signed by ${thief.did}, but ${first.did} is controlled by ${first.did}`,
+    });
+  }, 30_000);
 });

@@ -163,17 +163,52 @@ describe('manifest history', () => {
     const before = serviceManifest(c, { seq: 1, issuedAt: at(1000) });
     const rotation = nodeManifest(c, { seq: 2, publicKey: newKey.did, issuedAt: at(DAY) });
     const registry1 = registryAs(a, [nodeManifest(a), nodeManifest(c), before, rotation]);
-    expect(registry1.nodes.get(c.id)?.history.services.map((s) => s.id)).toEqual([before.id]);
+    const history1 = registry1.nodes.get(c.id)?.history;
+    // Signed before the rotation: still a valid record (no finding), but not current: the
+    // node serves what its current key signs.
+    expect(history1?.serviceVersions.map((s) => s.id)).toEqual([before.id]);
+    expect(history1?.findings).toEqual([]);
+    expect(history1?.services).toEqual([]);
 
     const oldKeyAfter = serviceManifest(c, { seq: 2, issuedAt: at(DAY + 1000) });
     const registry2 = registryAs(a, [nodeManifest(a), nodeManifest(c), before, rotation, oldKeyAfter]);
-    const history = registry2.nodes.get(c.id)?.history;
-    expect(history?.findings.find((f) => f.code === 'service_wrong_signer')?.records).toEqual([oldKeyAfter.id]);
-    expect(history?.services.map((s) => s.id)).toEqual([before.id]);
+    const history2 = registry2.nodes.get(c.id)?.history;
+    expect(history2?.findings.find((f) => f.code === 'service_wrong_signer')?.records).toEqual([oldKeyAfter.id]);
+    expect(history2?.services).toEqual([]);
 
+    // The old key's holder backdates a higher version to before the rotation: valid as a
+    // record of that time, never current.
+    const backdated = serviceManifest(c, { seq: 5, issuedAt: at(DAY - 1000) });
     const newKeyAfter = serviceManifest(c, { seq: 2, issuedAt: at(DAY + 1000), signer: newKey });
-    const registry3 = registryAs(a, [nodeManifest(a), nodeManifest(c), before, rotation, newKeyAfter]);
-    expect(registry3.nodes.get(c.id)?.history.services.map((s) => s.id)).toEqual([newKeyAfter.id]);
+    const registry3 = registryAs(a, [nodeManifest(a), nodeManifest(c), before, rotation, newKeyAfter, backdated]);
+    expect(registry3.nodes.get(c.id)?.history.services).toEqual([]);
+    const registry4 = registryAs(a, [nodeManifest(a), nodeManifest(c), before, rotation, newKeyAfter]);
+    expect(registry4.nodes.get(c.id)?.history.services.map((s) => s.id)).toEqual([newKeyAfter.id]);
+  });
+
+  it('does not let a claim signed by someone else quarantine or displace a node that signs its own manifests', () => {
+    const { a, b, c, manifests } = federation();
+    const thief = generateSigningKey();
+    const claim = nodeManifest(c, { seq: 1, signer: thief, operatorDid: thief.did });
+    const records = [manifests.a, manifests.b, manifests.c, claim, attestation(a, c, manifests.c), attestation(b, c, manifests.c)];
+    const registry = registryAs(a, records, { bootstrap: [b] });
+    const view = registry.nodes.get(c.id);
+    expect(view?.state).toBe('admitted');
+    expect(view?.history.current?.id).toBe(manifests.c.id);
+    expect(view?.history.findings.map((f) => f.code)).toEqual(['foreign_signer']);
+  });
+
+  it('leaves a node signed only by operators without a current manifest when two claim its first seq, without quarantining it', () => {
+    const { a, b } = federation();
+    const operator = generateSigningKey();
+    const c = testNode('opc', operator);
+    const genuine = nodeManifest(c);
+    const thief = generateSigningKey();
+    const claim = nodeManifest(c, { seq: 1, signer: thief, operatorDid: thief.did });
+    const view = registryAs(a, [nodeManifest(a), nodeManifest(b), genuine, claim], { bootstrap: [b] }).nodes.get(c.id);
+    expect(view?.state).toBe('pending');
+    expect(view?.history.current).toBeUndefined();
+    expect(view?.reasons.join(' ')).toMatch(/controller_conflict/);
   });
 
   it('quarantines a node for manifest churn', () => {

@@ -109,8 +109,11 @@ export async function clientOptionsFor(url: URL, flags: ClientFlags, env: NodeJS
     if (localCa?.includes('-----BEGIN CERTIFICATE-----')) pems.push(localCa);
   }
 
+  // The operator's own quarantine list (as dmf up reads it): such nodes are refused.
+  const quarantined = new Set(listSetting(undefined, '', env.DMF_QUARANTINE, 'DMF_QUARANTINE').values);
   return {
     allow,
+    ...(quarantined.size > 0 ? { isQuarantined: (nodeId: string) => quarantined.has(nodeId) } : {}),
     // The client's `ca` replaces Node's roots; a node with a publicly issued
     // certificate must still verify when a private CA is added, so keep the roots.
     ...(pems.length === 0 ? {} : { ca: [...rootCertificates, ...pems] }),

@@ -277,13 +277,8 @@ export async function runNode(
     federation.register(app);
     registerWellKnownRoutes(app, { nodeManifest: () => nodeManifest, serviceManifests: () => serviceManifests });
     lifecycle.add('https', () => app.close());
-    try {
-      await app.listen({ host: config.host, port: config.port });
-    } catch (cause) {
-      throw listenFailure(config.host, config.port, cause);
-    }
-    checkpoint();
-    // The federation service's manifest pins the exact OpenAPI document served.
+    // The federation service's manifest pins the exact OpenAPI document served. Signed
+    // before the server listens, so /.well-known/dmf/services never answers empty.
     const refreshServices = async () => {
       const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
       // One OpenAPI document describes every role of this process.
@@ -298,6 +293,12 @@ export async function runNode(
       serviceManifests = [await describe('federation'), await describe('metadata_index')];
     };
     await refreshServices();
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (cause) {
+      throw listenFailure(config.host, config.port, cause);
+    }
+    checkpoint();
     await federation.run();
     checkpoint();
 

@@ -30,7 +30,7 @@ export type FindingCode =
   | 'issued_in_future';
 
 /** Findings that keep a node out of the federation until an operator looks (spec 9.1, 9.3). */
-export const QUARANTINE_FINDINGS: ReadonlySet<FindingCode> = new Set(['equivocation', 'controller_conflict', 'manifest_churn', 'service_equivocation']);
+export const QUARANTINE_FINDINGS: ReadonlySet<FindingCode> = new Set(['equivocation', 'manifest_churn', 'service_equivocation']);
 
 export interface NodeHistory {
   nodeId: string;
@@ -111,15 +111,23 @@ export function nodeHistory(
   }
   const visible = all.filter((m) => issuedBy(m, horizon));
 
-  // Control of a node id: the signer of its lowest seq. A second signer there is a
-  // dispute nobody wins; any other signer later is someone claiming a node not theirs.
+  // Control of a node id. A manifest signed by the node's own key is the node speaking:
+  // if there is one, the node controls itself, and manifests for its id signed by anyone
+  // else are claims on a node not theirs. Only a node whose manifests are all signed by
+  // an operator (PROTOCOL.md lets anyone sign as an operator) is controlled by the
+  // signer of its lowest seq; two signers there are a dispute nobody wins, which leaves
+  // the node without a current manifest but is not held against it (it may be the
+  // victim): docs/decisions.md, "Who controls a node id".
+  const selfSigned = visible.some((m) => signerOf(m.document) === nodeId);
   const lowest = visible[0]?.document.seq;
   const firstSigners = new Set(visible.filter((m) => m.document.seq === lowest).map((m) => signerOf(m.document)));
   let controller: string | undefined;
-  if (firstSigners.size > 1) {
+  if (selfSigned) {
+    controller = nodeId;
+  } else if (firstSigners.size > 1) {
     findings.push({
       code: 'controller_conflict',
-      detail: `seq ${lowest} of ${nodeId} is signed by ${firstSigners.size} different signers, so nobody controls it`,
+      detail: `seq ${lowest} of ${nodeId} is signed by ${firstSigners.size} different operators and never by the node itself, so nobody controls it`,
       records: visible.filter((m) => m.document.seq === lowest).map((m) => m.id),
     });
   } else {
@@ -146,7 +154,7 @@ export function nodeHistory(
     findings.push({ code: 'manifest_expired', detail: `current manifest (seq ${current.document.seq}) expired at ${current.document.expires_at}`, records: [current.id] });
   }
 
-  const { current: services, valid: serviceVersions } = currentServices(nodeId, manifests, disputed, unique(serviceManifests), now, findings);
+  const { current: services, valid: serviceVersions } = currentServices(nodeId, manifests, disputed, current?.document.public_key, unique(serviceManifests), now, findings);
   return { nodeId, controller, manifests, current, expired, services, serviceVersions, findings };
 }
 
@@ -154,6 +162,7 @@ function currentServices(
   nodeId: string,
   manifests: readonly NodeManifestRecord[],
   disputed: ReadonlyMap<number, unknown>,
+  currentKey: string | undefined,
   candidates: readonly ServiceManifestRecord[],
   now: Date,
   findings: Finding[],
@@ -175,7 +184,11 @@ function currentServices(
     });
   }
   const byService = new Map<string, ServiceManifestRecord[]>();
-  for (const s of valid) byService.set(s.document.service_id, [...(byService.get(s.document.service_id) ?? []), s]);
+  for (const s of valid) {
+    const versions = byService.get(s.document.service_id);
+    if (versions) versions.push(s);
+    else byService.set(s.document.service_id, [s]);
+  }
   const current: ServiceManifestRecord[] = [];
   for (const [serviceId, versions] of [...byService].sort(([a], [b]) => (a < b ? -1 : 1))) {
     versions.sort(bySeq);
@@ -186,6 +199,10 @@ function currentServices(
     const newest = versions.at(-1) as ServiceManifestRecord;
     if (serviceDisputes.has(newest.document.seq)) continue;
     if (Date.parse((newest.document as ServiceManifest).expires_at) <= now.getTime()) continue;
+    // Current only when signed by the key the node announces now: a version signed by a
+    // rotated-out key stays a valid record (signed while that key was in force) but is
+    // not served as current, whatever issued_at its signer claims.
+    if (newest.signer !== currentKey) continue;
     current.push(newest);
   }
   return { current, valid };

@@ -103,10 +103,15 @@ export const ORIGIN_CAPABILITY = 'origin_operator';
 
 function latestBy<T extends { id: string; document: { seq: number } }>(records: readonly T[], key: (r: T) => string): T[] {
   const groups = new Map<string, T[]>();
-  for (const r of records) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+  for (const r of records) {
+    const k = key(r);
+    const group = groups.get(k);
+    if (group) group.push(r);
+    else groups.set(k, [r]);
+  }
   const latest: T[] = [];
   for (const group of groups.values()) {
-    const top = Math.max(...group.map((r) => r.document.seq));
+    const top = group.reduce((max, r) => Math.max(max, r.document.seq), 0);
     const ids = new Set(group.filter((r) => r.document.seq === top).map((r) => r.id));
     // Two different records at the newest seq: neither wins (equivocation by the signer).
     if (ids.size === 1) latest.push(group.find((r) => r.document.seq === top) as T);
@@ -129,9 +134,14 @@ export function computeRegistry(records: readonly RegistryRecord[], local: Local
   const attestations: AttestationRecord[] = [];
   const reports: ReportRecord[] = [];
   const governance: GovernanceRecord[] = [];
+  const add = <T>(map: Map<string, T[]>, key: string, value: T) => {
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
+  };
   for (const r of records) {
-    if (r.kind === 'node_manifest') nodeManifests.set(r.document.node_id, [...(nodeManifests.get(r.document.node_id) ?? []), r]);
-    else if (r.kind === 'service_manifest') serviceManifests.set(r.document.node_id, [...(serviceManifests.get(r.document.node_id) ?? []), r]);
+    if (r.kind === 'node_manifest') add(nodeManifests, r.document.node_id, r);
+    else if (r.kind === 'service_manifest') add(serviceManifests, r.document.node_id, r);
     else if (r.kind === 'node_attestation') attestations.push(r);
     else if (r.kind === 'node_report') reports.push(r);
     else governance.push(r);
@@ -325,13 +335,15 @@ function stateOf(id: string, s: StateInputs): { state: NodeState; reasons: strin
     return { state: 'pending', reasons: why.length > 0 ? why : ['no valid node manifest seen yet'] };
   }
   if (s.history.expired) return { state: 'expired', reasons: [`its current manifest expired at ${s.history.current.document.expires_at}; it must republish`] };
+  const probe = s.local.probes?.get(id);
+  // Admitted by others' word; this node's own failing checks are shown, not hidden.
+  const ownChecks = probe?.outcome === 'failed' ? probe.findings.map((f) => `this node's checks failed: ${f.code}: ${f.detail}`) : [];
   if (s.admitted.has(id)) {
-    return { state: 'admitted', reasons: [`attested by admitted nodes of ${new Set(counted.map((a) => a.operator)).size} different operators: ${list(counted.map(attesterName))}`] };
+    return { state: 'admitted', reasons: [`attested by admitted nodes of ${new Set(counted.map((a) => a.operator)).size} different operators: ${list(counted.map(attesterName))}`, ...ownChecks] };
   }
   const own = s.attesters.find((a) => a.attester === s.local.self);
   const need = `needs attestations from admitted nodes of ${s.policy.attestersNeeded} different operators, has ${new Set(counted.map((a) => a.operator)).size}`;
-  if (own && own.counted) return { state: 'attested', reasons: [`attested by this node; ${need}`] };
-  const probe = s.local.probes?.get(id);
+  if (own && own.counted) return { state: 'attested', reasons: [`attested by this node; ${need}`, ...ownChecks] };
   if (probe?.outcome === 'failed') return { state: 'refused', reasons: probe.findings.map((f) => `${f.code}: ${f.detail}`) };
   if (probe?.outcome === 'passed') return { state: 'probed', reasons: [`passed this node's checks; attestation pending; ${need}`] };
   if (probe?.outcome === 'probing') return { state: 'probing', reasons: [`being checked by this node; ${need}`] };

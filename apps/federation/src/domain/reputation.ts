@@ -31,7 +31,11 @@ const mean = (values: readonly number[]) => (values.length === 0 ? null : Math.f
 
 export function reputationOf(views: Iterable<NodeView>, carried: ReadonlyMap<string, Carriage> = new Map()): Map<string, Reputation> {
   const byOperator = new Map<string, NodeView[]>();
-  for (const v of views) byOperator.set(v.operator, [...(byOperator.get(v.operator) ?? []), v]);
+  for (const v of views) {
+    const nodes = byOperator.get(v.operator);
+    if (nodes) nodes.push(v);
+    else byOperator.set(v.operator, [v]);
+  }
   const result = new Map<string, Reputation>();
   for (const [operator, nodes] of [...byOperator].sort(([a], [b]) => (a < b ? -1 : 1))) {
     // An attestation counts for reputation when an admitted node of another operator made
