@@ -169,7 +169,8 @@ describe('three operators federate through a hub', () => {
       changes: { to: string; reasons: string[] }[];
     };
     expect(view.carried?.bad_fingerprint).toBe(30);
-    expect(view.reporters.filter((r) => r.counted && r.reason === 'bad_fingerprint').map((r) => r.reporter).sort()).toEqual([a.nodeId, b.nodeId].sort());
+    // A and B report it (C, admitted too and sourcing D, may as well).
+    expect(view.reporters.filter((r) => r.counted && r.reason === 'bad_fingerprint').map((r) => r.reporter)).toEqual(expect.arrayContaining([a.nodeId, b.nodeId]));
     expect(view.changes.find((x) => x.to === 'quarantined')?.reasons.join(' ')).toMatch(/^bad_fingerprint: 30 of the \d+ records/);
   }, 90_000);
 
@@ -194,13 +195,13 @@ describe('three operators federate through a hub', () => {
       churn: { count: number };
     };
     expect(view.churn.count).toBeGreaterThan(20);
-    expect(view.reporters.filter((r) => r.counted && r.reason === 'manifest_churn').map((r) => r.reporter).sort()).toEqual([a.nodeId, b.nodeId].sort());
+    expect(view.reporters.filter((r) => r.counted && r.reason === 'manifest_churn').map((r) => r.reporter)).toEqual(expect.arrayContaining([a.nodeId, b.nodeId]));
     expect(view.changes.map((x) => x.to)).toContain('delisted');
     expect((view.changes as { to: string; reasons?: string[] }[]).find((x) => x.to === 'quarantined')?.reasons?.join(' ')).toMatch(/manifest_churn: 2\d manifest versions/);
     // And each asks the DAO to remove it for good.
     await waitFor(async () => {
       const detail = JSON.parse((await httpsJson('GET', `${b.url}/nodes/${node.nodeId}`, ca())).body) as { governance: { reporter: string; grounds: string }[] };
-      return detail.governance.filter((g) => g.grounds === 'delisted').length === 2;
+      return detail.governance.filter((g) => g.grounds === 'delisted').length >= 2;
     }, { timeoutMs: 15_000, description: 'governance reports by A and B' });
     // No longer sourced.
     await waitFor(async () => {
