@@ -16,11 +16,26 @@ dmf_require_node() {
 }
 
 # npm dependencies: installed when node_modules is missing or older than the lock file.
+dmf_npm_deps_stale() {
+  [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]
+}
+
 dmf_require_npm_deps() {
-  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  dmf_npm_deps_stale || return 0
+  # Several commands started at once (three nodes of a federation on one machine) must
+  # not run npm ci over each other: one installs, the others wait and find it done.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>.dmf-npm-install.lock
+    flock 9
+  fi
+  if dmf_npm_deps_stale; then
     echo "dmf: installing npm dependencies (npm ci)..." >&2
     npm ci --no-audit --no-fund --loglevel=error || dmf_die "npm ci failed"
     touch node_modules/.package-lock.json # the marker the check above compares with
+  fi
+  if command -v flock >/dev/null 2>&1; then
+    flock -u 9
+    exec 9>&-
   fi
 }
 
