@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyDocument } from '@dmf/protocol';
@@ -14,22 +13,13 @@ import { cidOfBytes } from '@dmf/metadata';
 import { freePort } from '@dmf/servers';
 import { makeTempDir, removeDir, waitFor } from '@dmf/testing';
 import { DMF_BIN, runDmf } from './run-dmf.ts';
+import { httpsJson } from '../../../test/support/dmf-nodes.ts';
 
 function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DMF_')));
 }
 
-function https(method: string, url: string, ca: string, body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, ca, minVersion: 'TLSv1.3', headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.once('error', reject);
-    req.end(body);
-  });
-}
+const https = httpsJson;
 
 describe('dmf up: the metadata node', () => {
   let dir: string;

@@ -1,43 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, createClient, type ClientOptions, type DmfClient } from '../src/mod.ts';
-import { answer, createTestTls, deadUrl, echo, redirect, startServer, TestNode, type TestServer, type TestTls } from './support.ts';
+import { answer, deadUrl, echo, redirect, refusal, useBench } from './support.ts';
 
-let tls: TestTls;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  tls = await createTestTls();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((thing) => thing.close()));
-});
-
-async function startNode(host = '127.0.0.1'): Promise<TestNode> {
-  const node = await TestNode.start(tls, host);
-  open.push(node);
-  return node;
-}
-
-async function server(host = '127.0.0.1'): Promise<TestServer> {
-  const started = await startServer(tls, host);
-  open.push(started);
-  return started;
-}
-
-function client(options: ClientOptions = {}): DmfClient {
-  const created = createClient({ allow: ['127.0.0.1/32'], ca: tls.ca, ...options });
-  open.push(created);
-  return created;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<ClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ClientError);
-  return error as ClientError;
-}
+const bench = useBench({ allow: ['127.0.0.1/32'] });
+const { startNode, server, client } = bench;
 
 function json(body: Uint8Array): Record<string, unknown> {
   return JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown>;
@@ -79,7 +45,7 @@ describe('call', () => {
 
   it('moves on from an entrypoint that is down to the next one', async () => {
     const node = await startNode();
-    const down = await deadUrl(tls);
+    const down = await deadUrl(bench.tls);
     node.serveServices([node.serviceManifest({ entrypoints: [`${down}/api`, `${node.url}/api`] })]);
     const response = await client().call({ node: node.url, serviceType: 'federation' }, { method: 'GET', path: '/echo' });
     expect(response.status).toBe(200);
@@ -138,7 +104,7 @@ describe('call', () => {
 
   it('throws unreachable, listing every attempt, when nothing answers', async () => {
     const node = await startNode();
-    const [a, b, mirror] = [await deadUrl(tls), await deadUrl(tls), await deadUrl(tls)];
+    const [a, b, mirror] = [await deadUrl(bench.tls), await deadUrl(bench.tls), await deadUrl(bench.tls)];
     node.serveNode(node.nodeManifest({ mirrors: [mirror] }));
     node.serveServices([node.serviceManifest({ entrypoints: [`${a}/api`, `${b}/api`] })]);
     const error = await refusal(client().call({ node: node.url, serviceType: 'federation' }, { method: 'GET', path: '/echo' }));
@@ -183,7 +149,7 @@ describe('call', () => {
     const sameWay = await refusal(client().call({ serviceType: 'federation', nodes: [expired.url, expired.url] }, { method: 'GET', path: '/echo' }));
     expect(sameWay.code).toBe('manifest.expired');
     expect(sameWay.attempts).toHaveLength(2);
-    const down = await deadUrl(tls);
+    const down = await deadUrl(bench.tls);
     const mixed = await refusal(client().call({ serviceType: 'federation', nodes: [expired.url, down] }, { method: 'GET', path: '/echo' }));
     expect(mixed.code).toBe('unreachable');
     expect(mixed.attempts.map((a) => a.result)).toEqual(['manifest.expired', 'unreachable']);
@@ -217,7 +183,7 @@ describe('call', () => {
 
   it('refuses use after close, and close twice is fine', async () => {
     const node = await startNode();
-    const dmf = createClient({ allow: ['127.0.0.1/32'], ca: tls.ca });
+    const dmf = createClient({ allow: ['127.0.0.1/32'], ca: bench.tls.ca });
     await dmf.fetchVerifiedNode(node.url);
     await dmf.close();
     await dmf.close();

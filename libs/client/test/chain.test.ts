@@ -1,39 +1,10 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, recordId } from '@dmf/protocol';
 import { ClientError, createClient, type ClientOptions, type DmfClient } from '../src/mod.ts';
-import { createTestTls, TestNode, type TestTls } from './support.ts';
+import { refusal, useBench } from './support.ts';
 
-let tls: TestTls;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  tls = await createTestTls();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((thing) => thing.close()));
-});
-
-async function startNode(): Promise<TestNode> {
-  const node = await TestNode.start(tls);
-  open.push(node);
-  return node;
-}
-
-function client(options: ClientOptions = {}): DmfClient {
-  const created = createClient({ allow: ['127.0.0.1/32'], ca: tls.ca, ...options });
-  open.push(created);
-  return created;
-}
-
-/** The ClientError a promise rejects with (fails the test if it resolves). */
-async function refusal(promise: Promise<unknown>): Promise<ClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ClientError);
-  return error as ClientError;
-}
+const bench = useBench({ allow: ['127.0.0.1/32'] });
+const { startNode, client } = bench;
 
 describe('fetchVerifiedNode', () => {
   it('verifies a valid chain and returns the manifests with their record ids', async () => {

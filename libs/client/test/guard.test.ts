@@ -6,44 +6,10 @@
 import type { LookupAddress } from 'node:dns';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, createClient, type ClientOptions, type DmfClient, type ResolveAll } from '../src/mod.ts';
-import { answer, createTestTls, redirect, startServer, TestNode, type TestServer, type TestTls } from './support.ts';
+import { answer, createTestTls, redirect, refusal, useBench } from './support.ts';
 
-let tls: TestTls;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  tls = await createTestTls();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((thing) => thing.close()));
-});
-
-async function startNode(host = '127.0.0.1'): Promise<TestNode> {
-  const node = await TestNode.start(tls, host);
-  open.push(node);
-  return node;
-}
-
-async function server(host = '127.0.0.1'): Promise<TestServer> {
-  const started = await startServer(tls, host);
-  open.push(started);
-  return started;
-}
-
-function client(options: ClientOptions = {}): DmfClient {
-  const created = createClient({ ca: tls.ca, ...options });
-  open.push(created);
-  return created;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<ClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ClientError);
-  return error as ClientError;
-}
+const bench = useBench();
+const { startNode, server, client } = bench;
 
 /** A resolver that answers every name with one address (a DNS server the attacker runs). */
 function resolveTo(address: string): ResolveAll {

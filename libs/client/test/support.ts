@@ -4,6 +4,8 @@
  * or withhold. No HTTP or crypto is mocked.
  */
 import { randomUUID } from 'node:crypto';
+import { afterEach, beforeAll, expect } from 'vitest';
+import { ClientError, createClient, type ClientOptions, type DmfClient } from '../src/mod.ts';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -234,3 +236,50 @@ export const echo: Handler = (request, response, body) => {
     .writeHead(200, { 'content-type': 'application/json' })
     .end(JSON.stringify({ method: request.method, path: request.url, body: body.toString('utf8') }));
 };
+
+/**
+ * The per-file bench of the client tests: a test CA made once, and servers, nodes and
+ * clients that are closed after each test. Call at the top of a test file.
+ */
+export function useBench(clientDefaults: ClientOptions = {}) {
+  let tls: TestTls | undefined;
+  const open: { close(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    tls = await createTestTls();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((thing) => thing.close()));
+  });
+  const bench = {
+    get tls(): TestTls {
+      if (!tls) throw new Error('useBench: the CA is made in beforeAll');
+      return tls;
+    },
+    async startNode(host = '127.0.0.1'): Promise<TestNode> {
+      const node = await TestNode.start(bench.tls, host);
+      open.push(node);
+      return node;
+    },
+    async server(host = '127.0.0.1'): Promise<TestServer> {
+      const started = await startServer(bench.tls, host);
+      open.push(started);
+      return started;
+    },
+    client(options: ClientOptions = {}): DmfClient {
+      const created = createClient({ ca: bench.tls.ca, ...clientDefaults, ...options });
+      open.push(created);
+      return created;
+    },
+  };
+  return bench;
+}
+
+/** The ClientError a promise rejects with (fails the test if it resolves). */
+export async function refusal(promise: Promise<unknown>): Promise<ClientError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ClientError);
+  return error as ClientError;
+}
