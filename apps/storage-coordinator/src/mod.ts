@@ -4,3 +4,5 @@
  */
 export { DEFAULT_PLACEMENT_POLICY, nodeWeight, placeShards, PlacementError, rendezvousScore, rendezvousUniform } from './domain/placement.ts';
 export type { PlacementPolicy, PlacementRequest, StorageNode } from './domain/placement.ts';
+export { chunkHealth, DEFAULT_HEALTH_POLICY, defaultRepairThreshold, expectedDaysToLoss } from './domain/chunk-health.ts';
+export type { ChunkCondition, ChunkHealth, GroupLayout, HealthPolicy, HolderStatus, ShardReport, ShardState } from './domain/chunk-health.ts';
