@@ -6,3 +6,5 @@ export { DEFAULT_PLACEMENT_POLICY, nodeWeight, placeShards, PlacementError, rend
 export type { PlacementPolicy, PlacementRequest, StorageNode } from './domain/placement.ts';
 export { chunkHealth, DEFAULT_HEALTH_POLICY, defaultRepairThreshold, expectedDaysToLoss } from './domain/chunk-health.ts';
 export type { ChunkCondition, ChunkHealth, GroupLayout, HealthPolicy, HolderStatus, ShardReport, ShardState } from './domain/chunk-health.ts';
+export { DEFAULT_TIER_SCHEMES, overhead, POPULARITY_TIERS, schemeFor, schemeProblem, shardCount, shardsNeeded } from './domain/tier-scheme.ts';
+export type { PopularityTier, Scheme } from './domain/tier-scheme.ts';
