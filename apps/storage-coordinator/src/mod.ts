@@ -8,3 +8,4 @@ export { chunkHealth, DEFAULT_HEALTH_POLICY, defaultRepairThreshold, expectedDay
 export type { ChunkCondition, ChunkHealth, GroupLayout, HealthPolicy, HolderStatus, ShardReport, ShardState } from './domain/chunk-health.ts';
 export { DEFAULT_TIER_SCHEMES, overhead, POPULARITY_TIERS, schemeFor, schemeProblem, shardCount, shardsNeeded } from './domain/tier-scheme.ts';
 export type { PopularityTier, Scheme } from './domain/tier-scheme.ts';
+export { LOWEST_PRIORITY, REPAIR_RETRY, RepairTrafficCap, repairJobId, repairPriority } from './domain/repair-queue.ts';
