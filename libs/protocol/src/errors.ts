@@ -27,6 +27,11 @@ export const PROTOCOL_ERROR_CODES = [
   'snapshot.part',
   'snapshot.order',
   'governance.self',
+  'group.lrc',
+  'group.shards',
+  'group.holders',
+  'repair.duplicate',
+  'repair.overlap',
   // Freshness (PROTOCOL.md section 3).
   'issued_at.future',
   'expires_at.expired',

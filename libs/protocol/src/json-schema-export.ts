@@ -30,6 +30,11 @@ const KIND_RULES: Record<DocumentKind, string> = {
   category_snapshot:
     'snapshot.part (part > parts), snapshot.order (categories[i].category not after categories[i-1].category in UTF-8 byte order: unsorted or repeated); signer: node',
   governance_report: 'governance.self (reporter == subject); signer: reporter',
+  erasure_group:
+    'group.lrc (scheme.type "lrc" and scheme.k not divisible by scheme.l), group.shards (the scheme\'s shard count, k+m for rs, k+l+r for lrc, copies for replication, above 255, or shards or holders not of that many items), group.holders (a did:key twice in holders); signer: coordinator',
+  shard_report: 'signer: node',
+  repair_task:
+    'repair.duplicate (one shard number twice within read, or twice within rebuild), repair.overlap (a shard number in both read and rebuild); expires_at rules as for node manifests; signer: coordinator',
 };
 
 function rootComment(kind: DocumentKind): string {

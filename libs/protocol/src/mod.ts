@@ -55,6 +55,26 @@ export type {
   ReportReason,
   GovernanceGrounds,
 } from './schemas/kinds.ts';
+export {
+  POPULARITY_TIERS,
+  ERASURE_SCHEME_TYPES,
+  SHARD_STATES,
+  MAX_SHARDS,
+  ErasureSchemeSchema,
+  ErasureGroupSchema,
+  ShardReportSchema,
+  RepairTaskSchema,
+} from './schemas/storage.ts';
+export type {
+  ErasureGroup,
+  ShardReport,
+  RepairTask,
+  ErasureScheme,
+  ErasureSchemeType,
+  PopularityTier,
+  ShardState,
+} from './schemas/storage.ts';
+export { schemeShardCount } from './storage-rules.ts';
 export { compareCategoryNames } from './category-order.ts';
 export { PROTOCOL_FORMATS, REGION_PATTERN, formatTimestamp, isTimestamp, isHttpsUrl } from './formats.ts';
 export { createVerifyPool, defaultVerifyThreads } from './verify-pool.ts';

@@ -12,6 +12,7 @@ import { ProtocolError } from './errors.ts';
 import { pathFromPointer } from './json-path.ts';
 import { firstRepeated, withoutStringUniqueItems } from './schema-unique-items.ts';
 import { SCHEMAS, type DocumentKind } from './schemas/kinds.ts';
+import { checkErasureGroup, checkRepairTask } from './storage-rules.ts';
 
 /**
  * Per kind, the compiled schema without `uniqueItems` on arrays of strings, whose
@@ -44,7 +45,34 @@ export function checkSchema(kind: DocumentKind, document: Record<string, unknown
   }
   const error = checker.check.Errors(document).First();
   if (error === undefined) throw new ProtocolError('schema', 'does not match the schema', { path: '$' });
-  throw new ProtocolError('schema', reasonFor(error), { path: pathFromPointer(error.path, document) });
+  const { pointer, reason } = explain(error);
+  throw new ProtocolError('schema', reason, { path: pathFromPointer(pointer, document) });
+}
+
+/**
+ * The pointer and reason to report for an error. A union of objects told apart by a
+ * `type` literal (an erasure scheme) reports the error inside the option the value
+ * names (`$.scheme.k: must be at least 1`), or that `type` names none of them.
+ */
+function explain(error: ValueError): { pointer: string; reason: string } {
+  if (error.type === ValueErrorType.Union) {
+    const tags = ((error.schema as { anyOf?: { properties?: { type?: { const?: unknown } } }[] }).anyOf ?? []).map(
+      (option) => option.properties?.type?.const,
+    );
+    if (tags.length > 0 && tags.every((tag) => typeof tag === 'string')) {
+      const value = error.value as unknown;
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return { pointer: error.path, reason: 'must be an object' };
+      const tag = (value as Record<string, unknown>)['type'];
+      const index = typeof tag === 'string' ? tags.indexOf(tag) : -1;
+      if (index < 0) {
+        const reason = tag === undefined ? 'required member is missing' : `must be one of ${tags.map((t) => JSON.stringify(t)).join(', ')}`;
+        return { pointer: `${error.path}/type`, reason };
+      }
+      const inner = error.errors[index]?.First();
+      if (inner !== undefined) return explain(inner);
+    }
+  }
+  return { pointer: error.path, reason: reasonFor(error) };
 }
 
 function reasonFor(error: ValueError): string {
@@ -144,5 +172,9 @@ export function checkKindRules(kind: DocumentKind, document: Record<string, unkn
     if (document['reporter'] === document['subject']) {
       throw new ProtocolError('governance.self', 'a node cannot report itself', { path: '$.subject' });
     }
+  } else if (kind === 'erasure_group') {
+    checkErasureGroup(document);
+  } else if (kind === 'repair_task') {
+    checkRepairTask(document);
   }
 }

@@ -17,7 +17,8 @@ export interface SignOptions {
   /** `seq` to set when the document has none. Default: 1. */
   seq?: number;
   /**
-   * For kinds with `expires_at` (node_manifest, service_manifest, node_attestation):
+   * For kinds with `expires_at` (node_manifest, service_manifest, node_attestation,
+   * repair_task):
    * when the document has none, set it this many milliseconds after `issued_at`.
    * Default: none (a missing expires_at is a schema error).
    */

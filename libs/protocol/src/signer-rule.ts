@@ -42,5 +42,11 @@ export function requiredSigner(
       return { did: document['node'] as string, rule: '$.node' };
     case 'governance_report':
       return { did: document['reporter'] as string, rule: '$.reporter' };
+    case 'erasure_group':
+      return { did: document['coordinator'] as string, rule: '$.coordinator' };
+    case 'shard_report':
+      return { did: document['node'] as string, rule: '$.node' };
+    case 'repair_task':
+      return { did: document['coordinator'] as string, rule: '$.coordinator' };
   }
 }

@@ -20,6 +20,7 @@ import {
   type NodeReport,
   type ServiceManifest,
 } from './schemas/kinds.ts';
+import type { ErasureGroup, RepairTask, ShardReport } from './schemas/storage.ts';
 import { requiredSigner, type NodePublicKeyResolver } from './signer-rule.ts';
 import { assertProtocolValue, parseJson } from './strict-json.ts';
 
@@ -62,7 +63,10 @@ export type VerifiedRecord =
   | RecordOf<'node_attestation', NodeAttestation>
   | RecordOf<'node_report', NodeReport>
   | RecordOf<'category_snapshot', CategorySnapshot>
-  | RecordOf<'governance_report', GovernanceReport>;
+  | RecordOf<'governance_report', GovernanceReport>
+  | RecordOf<'erasure_group', ErasureGroup>
+  | RecordOf<'shard_report', ShardReport>
+  | RecordOf<'repair_task', RepairTask>;
 
 /** Verifies a parsed document; throws ProtocolError naming the first rule it breaks. */
 export function verifyDocument(input: unknown, options: VerifyOptions = {}): VerifiedRecord {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { create as createDigest } from 'multiformats/hashes/digest';
-import { signingKeyFromSeed, type SigningKey } from '../src/mod.ts';
+import { recordId, signDocument, signingKeyFromSeed, type SigningKey } from '../src/mod.ts';
 
 /** Seed = SHA-256 of a label, so anyone can rebuild the keys from the vector file. */
 export function seedOf(label: string): Uint8Array {
@@ -244,6 +244,112 @@ export function governanceReportOfEquivocation(): Record<string, unknown> {
   };
 }
 
+/**
+ * A storage node's did:key (holders of shards): derived from a label like the keys
+ * above, but not in KEY_LABELS, as only its DID appears in documents.
+ */
+export function holderDid(n: number): string {
+  return signingKeyFromSeed(seedOf(`dmf test vector key: storage holder ${n}`)).did;
+}
+
+/** The chunk the storage fixtures are about: the first chunk of the content manifest. */
+export const CHUNK = rawCid(chunkTexts[0]!);
+const shardCid = (i: number): string => rawCid(`shard ${i} of ${chunkTexts[0]!}`);
+
+/**
+ * An erasure group (spec 7.2): the node, as storage coordinator, assigns the six
+ * shards of a warm chunk coded RS(4, 2) to six holders; the peer holds shard 2.
+ */
+export function erasureGroup(): Record<string, unknown> {
+  return {
+    kind: 'erasure_group',
+    coordinator: keys.node.did,
+    chunk: CHUNK,
+    size: 1_048_576,
+    tier: 'warm',
+    scheme: { type: 'rs', k: 4, m: 2 },
+    shard_bytes: 262_144,
+    shards: Array.from({ length: 6 }, (_, i) => shardCid(i)),
+    holders: [holderDid(0), holderDid(1), keys.peer.did, holderDid(3), holderDid(4), holderDid(5)],
+    seq: 1,
+    issued_at: ISSUED_AT,
+  };
+}
+
+/** The same chunk, hot, under an LRC of k = 4 in l = 2 local groups and r = 2 global parities: 8 shards. */
+export function erasureGroupLrc(): Record<string, unknown> {
+  return {
+    ...erasureGroup(),
+    tier: 'hot',
+    scheme: { type: 'lrc', k: 4, l: 2, r: 2 },
+    shards: Array.from({ length: 8 }, (_, i) => shardCid(i)),
+    holders: [...(erasureGroup()['holders'] as string[]), holderDid(6), holderDid(7)],
+    seq: 2,
+  };
+}
+
+/**
+ * The same chunk, long-tail, as three whole copies: every shard is the chunk itself,
+ * so all shard CIDs are the chunk's CID and shard_bytes is the chunk's size.
+ */
+export function erasureGroupReplicated(): Record<string, unknown> {
+  return {
+    ...erasureGroup(),
+    tier: 'long_tail',
+    scheme: { type: 'replication', copies: 3 },
+    shard_bytes: 1_048_576,
+    shards: [CHUNK, CHUNK, CHUNK],
+    holders: [holderDid(0), keys.peer.did, holderDid(5)],
+    seq: 3,
+  };
+}
+
+/** The record id of the signed erasureGroup() fixture (Ed25519 is deterministic, so it is fixed). */
+export function erasureGroupId(): string {
+  return recordId(signDocument(erasureGroup(), keys.node, { now: NOW }));
+}
+
+/** The peer, holder of shard 2 of the erasure group, reports the shard stored. */
+export function shardReport(): Record<string, unknown> {
+  return {
+    kind: 'shard_report',
+    node: keys.peer.did,
+    group: erasureGroupId(),
+    chunk: CHUNK,
+    shard: 2,
+    cid: shardCid(2),
+    state: 'stored',
+    seq: 1,
+    issued_at: ISSUED_AT,
+  };
+}
+
+/** When a repair task of the fixtures goes stale: a day after it is issued. */
+export const REPAIR_EXPIRES_AT = '2026-11-29T17:00:00.000Z';
+
+/**
+ * A repair task (spec 7.3): shard 2 (the peer's) and shard 5 are lost; the coordinator
+ * has shards 0, 1, 3 and 4 read from their holders (k = 4 of them rebuild the chunk)
+ * and shards 2 and 5 rebuilt on two new holders.
+ */
+export function repairTask(): Record<string, unknown> {
+  const holders = erasureGroup()['holders'] as string[];
+  return {
+    kind: 'repair_task',
+    coordinator: keys.node.did,
+    group: erasureGroupId(),
+    chunk: CHUNK,
+    read: [0, 1, 3, 4].map((shard) => ({ shard, node: holders[shard] })),
+    rebuild: [
+      { shard: 2, node: holderDid(6) },
+      { shard: 5, node: holderDid(7) },
+    ],
+    seq: 1,
+    issued_at: ISSUED_AT,
+    expires_at: REPAIR_EXPIRES_AT,
+  };
+}
+
 /** The key that must sign each fixture. */
 export const SIGNER_OF = {
   content_manifest: 'creator',
@@ -253,6 +359,9 @@ export const SIGNER_OF = {
   node_report: 'peer',
   category_snapshot: 'node',
   governance_report: 'peer',
+  erasure_group: 'node',
+  shard_report: 'peer',
+  repair_task: 'node',
 } as const satisfies Record<string, KeyName>;
 
 /** The resolver a verifier of the fixtures needs for service manifests. */

@@ -4,7 +4,19 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GOVERNANCE_GROUNDS, ProtocolError, signDocument, verifyBytes, verifyDocument } from '../src/mod.ts';
+import {
+  encodeDidKey,
+  GOVERNANCE_GROUNDS,
+  POPULARITY_TIERS,
+  ProtocolError,
+  schemeShardCount,
+  SHARD_STATES,
+  signDocument,
+  verifyBytes,
+  verifyDocument,
+  type ErasureScheme,
+  type SigningKey,
+} from '../src/mod.ts';
 import { keys, NOW, rawCid } from './fixtures.ts';
 
 const line = (max: number) =>
@@ -61,6 +73,72 @@ const governanceReport = fc.record(
   { requiredKeys: ['kind', 'reporter', 'subject', 'grounds', 'evidence', 'seq', 'issued_at'] },
 );
 
+/** Distinct did:keys: any 32 bytes are an Ed25519 did:key as far as the format goes. */
+const distinctDids = (count: number) =>
+  fc
+    .uniqueArray(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: count, maxLength: count, selector: (b) => Buffer.from(b).toString('hex') })
+    .map((keysBytes) => keysBytes.map((bytes) => encodeDidKey(bytes)));
+
+/** Any valid scheme of at most 24 shards (the rules do not depend on the size; this keeps runs quick). */
+const scheme: fc.Arbitrary<ErasureScheme> = fc.oneof(
+  fc.record({ type: fc.constant('rs' as const), k: fc.integer({ min: 1, max: 16 }), m: fc.integer({ min: 0, max: 8 }) }),
+  fc
+    .record({ l: fc.integer({ min: 1, max: 4 }), perGroup: fc.integer({ min: 1, max: 4 }), r: fc.integer({ min: 0, max: 4 }) })
+    .map(({ l, perGroup, r }) => ({ type: 'lrc' as const, k: l * perGroup, l, r })),
+  fc.record({ type: fc.constant('replication' as const), copies: fc.integer({ min: 1, max: 24 }) }),
+);
+
+const erasureGroup = scheme.chain((s) =>
+  fc.record({
+    kind: fc.constant('erasure_group'),
+    coordinator: fc.constant(keys.node.did),
+    chunk: cid,
+    size: fc.maxSafeNat(),
+    tier: fc.constantFrom(...POPULARITY_TIERS),
+    scheme: fc.constant(s),
+    shard_bytes: fc.maxSafeNat(),
+    shards: fc.array(cid, { minLength: schemeShardCount(s), maxLength: schemeShardCount(s) }),
+    holders: distinctDids(schemeShardCount(s)),
+    seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    issued_at: issuedAt,
+  }),
+);
+
+const shardReport = fc.record({
+  kind: fc.constant('shard_report'),
+  node: fc.constant(keys.peer.did),
+  group: hex(64),
+  chunk: cid,
+  shard: fc.integer({ min: 0, max: 254 }),
+  cid,
+  state: fc.constantFrom(...SHARD_STATES),
+  seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  issued_at: issuedAt,
+});
+
+/** Distinct shard numbers, split into the ones read and the ones rebuilt. */
+const repairTask = fc
+  .uniqueArray(fc.integer({ min: 0, max: 254 }), { minLength: 2, maxLength: 40 })
+  .chain((shards) => fc.tuple(fc.constant(shards), fc.integer({ min: 1, max: shards.length - 1 }), distinctDids(shards.length)))
+  .chain(([shards, split, nodes]) =>
+    fc.record({
+      kind: fc.constant('repair_task'),
+      coordinator: fc.constant(keys.node.did),
+      group: hex(64),
+      chunk: cid,
+      read: fc.constant(shards.slice(0, split).map((shard, i) => ({ shard, node: nodes[i]! }))),
+      rebuild: fc.constant(shards.slice(split).map((shard, i) => ({ shard, node: nodes[split + i]! }))),
+      seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      issued_at: issuedAt,
+    }),
+  )
+  // Valid at NOW (issuedAt is at most 42 hours earlier) and at most 30 days long.
+  .chain((task) =>
+    fc
+      .integer({ min: 2 * 24 * 3_600_000, max: 30 * 24 * 3_600_000 })
+      .map((lifetime) => ({ ...task, expires_at: new Date(Date.parse(task.issued_at) + lifetime).toISOString() })),
+  );
+
 const options = { now: NOW };
 
 describe('sign → verify', () => {
@@ -94,6 +172,27 @@ describe('sign → verify', () => {
         expect(record.kind).toBe('governance_report');
         expect(record.document).toEqual(signed);
       }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('round-trips arbitrary valid erasure groups, shard reports and repair tasks', () => {
+    const roundTrip = (doc: Record<string, unknown>, key: SigningKey, kind: string): void => {
+      const signed = signDocument(doc, key, options);
+      const record = verifyBytes(JSON.stringify(signed), options);
+      expect(record.kind).toBe(kind);
+      expect(record.document).toEqual(signed);
+    };
+    fc.assert(
+      fc.property(erasureGroup, (doc) => roundTrip(doc, keys.node, 'erasure_group')),
+      { numRuns: 100 },
+    );
+    fc.assert(
+      fc.property(shardReport, (doc) => roundTrip(doc, keys.peer, 'shard_report')),
+      { numRuns: 100 },
+    );
+    fc.assert(
+      fc.property(repairTask, (doc) => roundTrip(doc, keys.node, 'repair_task')),
       { numRuns: 100 },
     );
   });

@@ -4,17 +4,33 @@ import * as raw from 'multiformats/codecs/raw';
 import { create as createDigest } from 'multiformats/hashes/digest';
 import { base32 } from 'multiformats/bases/base32';
 import { describe, expect, it } from 'vitest';
-import { checkSchema, GOVERNANCE_GROUNDS, isHttpsUrl, isTimestamp, ProtocolError, REPORT_REASONS, SCHEMAS } from '../src/mod.ts';
+import {
+  checkSchema,
+  ERASURE_SCHEME_TYPES,
+  GOVERNANCE_GROUNDS,
+  isHttpsUrl,
+  isTimestamp,
+  POPULARITY_TIERS,
+  ProtocolError,
+  REPORT_REASONS,
+  SCHEMAS,
+  SHARD_STATES,
+} from '../src/mod.ts';
 import { CID_RAW_SHA256_PATTERN, HTTPS_URL_PATTERN } from '../src/formats.ts';
 import {
   categorySnapshot,
   contentManifest,
+  erasureGroup,
+  erasureGroupLrc,
+  erasureGroupReplicated,
   governanceReport,
   governanceReportOfEquivocation,
   keys,
   nodeManifest,
   nodeReport,
+  repairTask,
   serviceManifest,
+  shardReport,
 } from './fixtures.ts';
 
 /** The definition the pattern must match: multiformats' parser plus the DMF constraints. */
@@ -123,12 +139,25 @@ describe('schemas', () => {
     expect(schemaError('category_snapshot', categorySnapshot())).toBe('valid');
     expect(schemaError('governance_report', governanceReport())).toBe('valid');
     expect(schemaError('governance_report', governanceReportOfEquivocation())).toBe('valid');
+    for (const group of [erasureGroup(), erasureGroupLrc(), erasureGroupReplicated()]) expect(schemaError('erasure_group', group)).toBe('valid');
+    expect(schemaError('shard_report', shardReport())).toBe('valid');
+    expect(schemaError('repair_task', repairTask())).toBe('valid');
   });
 
   it('list the same report reasons and governance grounds as the exported constants', () => {
     const constsOf = (schema: unknown): unknown[] => (schema as { anyOf: { const: unknown }[] }).anyOf.map((option) => option.const);
     expect(constsOf(SCHEMAS.node_report.properties.reason)).toEqual([...REPORT_REASONS]);
     expect(constsOf(SCHEMAS.governance_report.properties.grounds)).toEqual([...GOVERNANCE_GROUNDS]);
+  });
+
+  it('list the same tiers, scheme types and shard states as the exported constants', () => {
+    const constsOf = (schema: unknown): unknown[] => (schema as { anyOf: { const: unknown }[] }).anyOf.map((option) => option.const);
+    expect(constsOf(SCHEMAS.erasure_group.properties.tier)).toEqual([...POPULARITY_TIERS]);
+    expect(constsOf(SCHEMAS.shard_report.properties.state)).toEqual([...SHARD_STATES]);
+    const types = (SCHEMAS.erasure_group.properties.scheme as unknown as { anyOf: { properties: { type: { const: unknown } } }[] }).anyOf.map(
+      (option) => option.properties.type.const,
+    );
+    expect(types).toEqual([...ERASURE_SCHEME_TYPES]);
   });
 
   it('keep capabilities open but require region', () => {

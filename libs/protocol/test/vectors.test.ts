@@ -156,7 +156,18 @@ describe('DMF document vectors', () => {
 
   it('has a valid vector for every kind', () => {
     expect([...new Set(dmf.valid.map((v) => v.kind))].sort()).toEqual(
-      ['category_snapshot', 'content_manifest', 'governance_report', 'node_attestation', 'node_manifest', 'node_report', 'service_manifest'],
+      [
+        'category_snapshot',
+        'content_manifest',
+        'erasure_group',
+        'governance_report',
+        'node_attestation',
+        'node_manifest',
+        'node_report',
+        'repair_task',
+        'service_manifest',
+        'shard_report',
+      ],
     );
   });
 

@@ -15,6 +15,7 @@ import {
 import {
   categorySnapshot,
   contentManifest,
+  erasureGroup,
   EXPIRES_AT,
   governanceReport,
   governanceReportOfEquivocation,
@@ -25,7 +26,9 @@ import {
   nodePublicKey,
   nodeReport,
   NOW,
+  repairTask,
   serviceManifest,
+  shardReport,
   SIGNER_OF,
 } from './fixtures.ts';
 
@@ -38,6 +41,9 @@ const makers = {
   node_report: nodeReport,
   category_snapshot: categorySnapshot,
   governance_report: governanceReport,
+  erasure_group: erasureGroup,
+  shard_report: shardReport,
+  repair_task: repairTask,
 };
 
 function codeOf(run: () => unknown): { code: string; path: string | undefined } {

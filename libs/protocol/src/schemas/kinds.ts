@@ -1,7 +1,8 @@
 /**
  * TypeBox schemas of the signed document kinds (PROTOCOL.md section 4; field names
- * as the spec names them). Objects are closed (`additionalProperties: false`) except
- * node capabilities, which the spec leaves open.
+ * as the spec names them; the storage kinds of issue 6 are in storage.ts). Objects
+ * are closed (`additionalProperties: false`) except node capabilities, which the spec
+ * leaves open.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { JETSTREAM_DOMAIN_PATTERN, LANGUAGE_PATTERN, MIME_PATTERN, REGION_PATTERN, TEXT_PATTERN } from '../formats.ts';
@@ -21,6 +22,7 @@ import {
   Token,
   Uuid,
 } from './common.ts';
+import { ErasureGroupSchema, RepairTaskSchema, ShardReportSchema, type ErasureGroup, type RepairTask, type ShardReport } from './storage.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -270,6 +272,9 @@ export const SCHEMAS = {
   node_report: NodeReportSchema,
   category_snapshot: CategorySnapshotSchema,
   governance_report: GovernanceReportSchema,
+  erasure_group: ErasureGroupSchema,
+  shard_report: ShardReportSchema,
+  repair_task: RepairTaskSchema,
 } as const;
 
 export type DocumentKind = keyof typeof SCHEMAS;
@@ -293,7 +298,10 @@ export type ProtocolDocument =
   | NodeAttestation
   | NodeReport
   | CategorySnapshot
-  | GovernanceReport;
+  | GovernanceReport
+  | ErasureGroup
+  | ShardReport
+  | RepairTask;
 
 /** Kinds whose documents carry `expires_at`. */
-export const EXPIRING_KINDS: ReadonlySet<DocumentKind> = new Set(['node_manifest', 'service_manifest', 'node_attestation']);
+export const EXPIRING_KINDS: ReadonlySet<DocumentKind> = new Set(['node_manifest', 'service_manifest', 'node_attestation', 'repair_task']);

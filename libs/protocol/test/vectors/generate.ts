@@ -17,6 +17,10 @@ import {
   categorySnapshotWithUnicodeNames,
   contentManifest,
   contentManifestWithText,
+  CHUNK,
+  erasureGroup,
+  erasureGroupLrc,
+  erasureGroupReplicated,
   EXPIRES_AT,
   governanceReport,
   governanceReportOfEquivocation,
@@ -28,9 +32,13 @@ import {
   nodeManifestWithUnicodeCapabilities,
   nodeReport,
   NOW,
+  holderDid,
   rawCid,
+  REPAIR_EXPIRES_AT,
+  repairTask,
   seedOf,
   serviceManifest,
+  shardReport,
   SIGNER_OF,
   type KeyName,
 } from '../fixtures.ts';
@@ -403,6 +411,76 @@ valid.push(
   add('node reports itself to the DAO', 'governance.self', '$.subject', governance({ subject: keys.peer.did }));
   add('governance report signed by the subject_operator', 'signature.wrong_signer', '$.signature', governance({}, keys.operator));
   add('governance report signed by its subject', 'signature.wrong_signer', '$.signature', governance({}, keys.node));
+}
+
+// Storage coordination kinds (issue 6; spec 3.2, 5.3.2, 7), after all earlier vectors
+// so that those keep their places in the file.
+valid.push(
+  validVector('erasure_group', erasureGroup, 'valid erasure_group'),
+  validVector(
+    'erasure_group',
+    erasureGroupLrc,
+    'valid erasure_group: lrc',
+    'an LRC of k = 4 data shards in l = 2 local groups plus r = 2 global parities: k + l + r = 8 shards and 8 holders; k is divisible by l.',
+  ),
+  validVector(
+    'erasure_group',
+    erasureGroupReplicated,
+    'valid erasure_group: replication, shards repeat',
+    'three whole copies: every shard is the chunk, so all three shard CIDs equal the chunk CID (shards may repeat; holders may not).',
+  ),
+  validVector('shard_report', shardReport, 'valid shard_report'),
+  validVector('repair_task', repairTask, 'valid repair_task'),
+);
+{
+  const group = (changes: Doc, signer: SigningKey = keys.node): Doc => change(erasureGroup, changes, signer);
+  const shards = erasureGroup()['shards'] as string[];
+  const holders = erasureGroup()['holders'] as string[];
+  add('erasure group with an unknown tier', 'schema', '$.tier', group({ tier: 'cold' }));
+  add('erasure group scheme with an unknown type', 'schema', '$.scheme.type', group({ scheme: { type: 'xor', k: 4, m: 2 } }));
+  add('erasure group rs scheme with k 0', 'schema', '$.scheme.k', group({ scheme: { type: 'rs', k: 0, m: 6 } }));
+  add('erasure group replication scheme with a k member', 'schema', '$.scheme.k', group({ scheme: { type: 'replication', copies: 6, k: 1 } }));
+  add('erasure group lrc scheme with r 255', 'schema', '$.scheme.r', group({ scheme: { type: 'lrc', k: 4, l: 2, r: 255 } }));
+  add('erasure group with shard_bytes -1', 'schema', '$.shard_bytes', group({ shard_bytes: -1 }));
+  add('erasure group dag-pb shard', 'schema', '$.shards[1]', group({ shards: shards.map((cid, i) => (i === 1 ? 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi' : cid)) }));
+  add('erasure group holder not a did:key', 'schema', '$.holders[3]', group({ holders: holders.map((did, i) => (i === 3 ? 'did:web:example.org' : did)) }));
+  add(
+    'erasure group of 256 shards',
+    'schema',
+    '$.shards',
+    group({ scheme: { type: 'replication', copies: 255 }, shards: Array.from({ length: 256 }, () => CHUNK), holders: Array.from({ length: 256 }, (_, i) => holderDid(i)) }),
+  );
+  add('expires_at on an erasure group', 'schema', '$.expires_at', group({ expires_at: EXPIRES_AT }));
+  add('lrc with k not divisible by l', 'group.lrc', '$.scheme.l', group({ scheme: { type: 'lrc', k: 3, l: 2, r: 1 } }));
+  add('erasure group scheme of 300 shards', 'group.shards', '$.scheme', group({ scheme: { type: 'rs', k: 200, m: 100 } }));
+  add('erasure group with one shard too few', 'group.shards', '$.shards', group({ shards: shards.slice(0, 5) }));
+  add('erasure group with one holder too many', 'group.shards', '$.holders', group({ holders: [...holders, holderDid(6)] }));
+  add('erasure group whose scheme gives more shards than listed', 'group.shards', '$.shards', group({ scheme: { type: 'rs', k: 4, m: 3 } }));
+  add('node holding two shards of one group', 'group.holders', '$.holders[4]', group({ holders: holders.map((did, i) => (i === 4 ? holders[1] : did)) }));
+  add('erasure group signed by a holder', 'signature.wrong_signer', '$.signature', group({}, keys.peer));
+}
+{
+  const report = (changes: Doc, signer: SigningKey = keys.peer): Doc => change(shardReport, changes, signer);
+  add('shard report with an unknown state', 'schema', '$.state', report({ state: 'lost' }));
+  add('shard report of shard 255', 'schema', '$.shard', report({ shard: 255 }));
+  add('shard report naming its group by CID', 'schema', '$.group', report({ group: CHUNK }));
+  add('expires_at on a shard report', 'schema', '$.expires_at', report({ expires_at: EXPIRES_AT }));
+  add('shard report signed by the coordinator', 'signature.wrong_signer', '$.signature', report({}, keys.node));
+}
+{
+  const task = (changes: Doc, signer: SigningKey = keys.node): Doc => change(repairTask, changes, signer);
+  const read = repairTask()['read'] as Doc[];
+  const rebuild = repairTask()['rebuild'] as Doc[];
+  add('repair task with nothing to rebuild', 'schema', '$.rebuild', task({ rebuild: [] }));
+  add('repair task reading shard 255', 'schema', '$.read[1].shard', task({ read: read.map((item, i) => (i === 1 ? { ...item, shard: 255 } : item)) }));
+  add('repair task item with a member not in the schema', 'schema', '$.read[0].bytes', task({ read: read.map((item, i) => (i === 0 ? { ...item, bytes: 262_144 } : item)) }));
+  add('repair task without expires_at', 'schema', '$.expires_at', without(repairTask, 'expires_at', keys.node));
+  add('repair task reading one shard twice', 'repair.duplicate', '$.read[2].shard', task({ read: [read[0], read[1], { ...read[1]!, node: holderDid(8) }, read[3]] }));
+  add('repair task rebuilding one shard twice', 'repair.duplicate', '$.rebuild[1].shard', task({ rebuild: [rebuild[0], { ...rebuild[0]!, node: holderDid(8) }] }));
+  add('repair task reading a shard it rebuilds', 'repair.overlap', '$.rebuild[1].shard', task({ rebuild: [rebuild[0], { shard: 3, node: holderDid(8) }] }));
+  add('repair task valid for 31 days', 'expires_at.too_far', '$.expires_at', task({ expires_at: '2026-12-29T17:00:00.000Z' }));
+  add('expired repair task', 'expires_at.expired', '$.expires_at', task({}), { now: REPAIR_EXPIRES_AT });
+  add('repair task signed by the holder of a lost shard', 'signature.wrong_signer', '$.signature', task({}, keys.peer));
 }
 
 const keyTable = Object.fromEntries(
