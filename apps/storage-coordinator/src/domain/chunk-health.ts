@@ -12,9 +12,10 @@
  *   threshold; it is lost when fewer than `k` shards are live at all.
  */
 
-export type ShardState = 'stored' | 'missing' | 'corrupt';
+import type { ShardState } from '@dmf/protocol';
 
-export interface ShardReport {
+/** What a shard_report record says, as health needs it. */
+export interface ReportedShard {
   shard: number;
   node: string;
   state: ShardState;
@@ -65,7 +66,7 @@ export function defaultRepairThreshold(k: number, n: number): number {
 
 export function chunkHealth(
   layout: GroupLayout,
-  reports: readonly ShardReport[],
+  reports: readonly ReportedShard[],
   holders: ReadonlyMap<string, HolderStatus>,
   now: number,
   policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
@@ -73,7 +74,7 @@ export function chunkHealth(
   const n = layout.holders.length;
   const threshold = layout.repairThreshold ?? defaultRepairThreshold(layout.k, n);
   // The newest report per shard from its current holder (reports about a former holder do not count).
-  const newest = new Map<number, ShardReport>();
+  const newest = new Map<number, ReportedShard>();
   for (const r of reports) {
     if (layout.holders[r.shard] !== r.node) continue;
     const seen = newest.get(r.shard);

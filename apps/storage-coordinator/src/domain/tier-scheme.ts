@@ -5,13 +5,10 @@
  * defaults are the codes the issue benchmarks; an operator can change them. Pure.
  */
 
-export type PopularityTier = 'hot' | 'warm' | 'long_tail';
-export const POPULARITY_TIERS: readonly PopularityTier[] = ['hot', 'warm', 'long_tail'];
+import { MAX_SHARDS, schemeShardCount, type ErasureScheme, type PopularityTier } from '@dmf/protocol';
 
-export type Scheme =
-  | { type: 'rs'; k: number; m: number }
-  | { type: 'lrc'; k: number; l: number; r: number }
-  | { type: 'replication'; copies: number };
+/** The wire format's scheme (erasure_group.scheme). */
+export type Scheme = ErasureScheme;
 
 export const DEFAULT_TIER_SCHEMES: Readonly<Record<PopularityTier, Scheme>> = Object.freeze({
   // 2× storage, 16 holders: reads spread over many nodes, 8 may fail.
@@ -22,17 +19,8 @@ export const DEFAULT_TIER_SCHEMES: Readonly<Record<PopularityTier, Scheme>> = Ob
   long_tail: { type: 'rs', k: 17, m: 3 },
 });
 
-/** Shards a scheme writes. */
-export function shardCount(scheme: Scheme): number {
-  switch (scheme.type) {
-    case 'rs':
-      return scheme.k + scheme.m;
-    case 'lrc':
-      return scheme.k + scheme.l + scheme.r;
-    case 'replication':
-      return scheme.copies;
-  }
-}
+/** Shards a scheme writes (the wire format's own count). */
+export const shardCount = schemeShardCount;
 
 /** Shards needed to read the chunk back (the least; an LRC may need more for some patterns). */
 export function shardsNeeded(scheme: Scheme): number {
@@ -62,5 +50,5 @@ export function schemeProblem(scheme: Scheme): string | undefined {
         ? positive('k', scheme.k) ?? positive('l', scheme.l) ?? positive('r', scheme.r, 0) ?? (scheme.k % scheme.l === 0 ? undefined : `k (${scheme.k}) must split evenly into l (${scheme.l}) local groups`)
         : positive('copies', scheme.copies);
   if (problem) return problem;
-  return shardCount(scheme) <= 255 ? undefined : `${shardCount(scheme)} shards; at most 255`;
+  return shardCount(scheme) <= MAX_SHARDS ? undefined : `${shardCount(scheme)} shards; at most ${MAX_SHARDS}`;
 }
