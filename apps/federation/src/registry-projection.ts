@@ -14,7 +14,7 @@
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { canonicalBytes, checkFreshness, declaredSigner, ProtocolError, verifyBytes } from '@dmf/protocol';
+import { checkFreshness, declaredSigner, ProtocolError, verifyBytes } from '@dmf/protocol';
 import { checkEnvelope, checkVerifiedEnvelope, OrderedFeed, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
 import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
 import { DEFAULT_REGISTRY_POLICY, REGISTRY_KINDS, type CarriedSignals, type RegistryPolicy, type RegistryRecord } from './domain/records.ts';
@@ -54,10 +54,6 @@ export interface RegistryProjectionStats {
   duplicates: number;
   invalidByReason: Record<string, number>;
   invalidByOrigin: Record<string, number>;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 /** Subjects of the registry's kinds: `dmf.origin.<op>.<kind>`. */
@@ -219,7 +215,7 @@ export class RegistryProjection {
       // valid), and a service manifest's key by its history: here only that the
       // signature is good for the `kid` it names.
       const kid = checked.kind === 'service_manifest' ? declaredSigner(m.data) : undefined;
-      const verified = verifyBytes(m.data, { freshness: false, nodePublicKey: () => kid });
+      const verified = verifyBytes(m.data, { freshness: false, nodePublicKey: () => kid, reportCanonical: true });
       // The lifetime rules (expires_at after issued_at, at most 30 days later) hold for a
       // record whenever it is read: judged as of its own issued_at, which leaves expiry
       // and skew to the registry, where time decides what is current.
@@ -230,7 +226,7 @@ export class RegistryProjection {
       // Records travel in their canonical form (JCS), as every publisher of ours writes
       // them: the same record in other bytes (members reordered, strings re-escaped) is
       // a replay by someone who re-encoded it, refused rather than silently accepted.
-      if (!sameBytes(canonicalBytes(verified.document), m.data)) return this.#invalid(checked.origin, 'not_canonical');
+      if (verified.canonical === false) return this.#invalid(checked.origin, 'not_canonical');
       if (!(REGISTRY_KINDS as readonly string[]).includes(verified.kind)) return this.#invalid(checked.origin, 'kind_mismatch');
       if (this.#records.has(verified.id)) {
         this.#stats.duplicates++;

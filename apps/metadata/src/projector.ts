@@ -250,6 +250,8 @@ export function createMetadataProjector(options: MetadataProjectorOptions): Meta
       const verified = verdict.record;
       const broken = checkVerifiedEnvelope(envelope, origin, kind, verified);
       if (broken) invalid(p, origin, broken);
+      // Records travel in their canonical bytes; the same record re-encoded is a replay by someone else.
+      else if (verified.canonical === false) invalid(p, origin, 'not_canonical');
       else if (verified.kind === 'category_snapshot') p.snapshot = { id: verified.id, document: verified.document };
       else p.record = { id: verified.id, document: verified.document as ContentManifest, json: p.m.data, prechecked: verdict.checked as Prechecked | undefined };
     });

@@ -88,6 +88,28 @@ describe.each([
   });
 });
 
+describe('metadata projector and the bytes on the bus', () => {
+  it('refuses a record re-encoded on the bus (reordered or re-spaced), projects the canonical one', async () => {
+    const { projector, outcomes, publish } = await setup('opn');
+    const alice = generateSigningKey();
+    const [first, second, third] = [manifest(alice), manifest(alice), manifest(alice)];
+    const encoder = new TextEncoder();
+    // Our publisher refuses bytes that are not the record's (publishRecord checks the id),
+    // so a peer's re-encoding is put on the bus directly, with the msg-id it would carry.
+    const reordered = encoder.encode(JSON.stringify(Object.fromEntries(Object.entries(first.document).reverse())));
+    const spaced = encoder.encode(JSON.stringify(second.document, null, 2));
+    await projector.start();
+    await js.publish('dmf.origin.opn.content_manifest', reordered, { msgID: `opn.${first.id}` });
+    await js.publish('dmf.origin.opn.content_manifest', spaced, { msgID: `opn.${second.id}` });
+    await publish(third);
+    await waitFor(() => outcomes.has(third.id), { timeoutMs: 15_000, description: 'all three decided' });
+    expect(outcomes.get(first.id)).toMatchObject({ outcome: 'invalid', reason: 'not_canonical' });
+    expect(outcomes.get(second.id)).toMatchObject({ outcome: 'invalid', reason: 'not_canonical' });
+    expect(outcomes.get(third.id)).toMatchObject({ outcome: 'accepted' });
+    expect(projector.stats()).toMatchObject({ accepted: 1, invalidByReason: { not_canonical: 2 } });
+  });
+});
+
 describe('metadata projector reads and batches', () => {
   // Each operator's streams reserve their maximum size on the test server: give it back.
   async function dropOperator(operator: string) {

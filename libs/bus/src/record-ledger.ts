@@ -89,20 +89,22 @@ export function createRecordLedger(options: RecordLedgerOptions): RecordLedger {
     const envelope = checkEnvelope(message);
     if (!envelope.ok) return { invalid: { origin: envelope.origin, reason: envelope.reason } };
     const { origin } = envelope;
-    let verified: { kind: string; id: string };
+    let verified: { kind: string; id: string; canonical?: boolean };
     try {
       // As of the time the record was stored, so a replay decides as the live run did.
       // A service manifest's rightful key depends on its node's history, which the ledger
       // does not keep: its signature is checked against the key it names (the federation
       // registry judges the key).
       const nodePublicKey = o.verify?.nodePublicKey ?? (() => declaredSigner(message.data));
-      verified = verifyBytes(message.data, { ...o.verify, nodePublicKey, now: message.storedAt });
+      verified = verifyBytes(message.data, { ...o.verify, nodePublicKey, now: message.storedAt, reportCanonical: true });
     } catch (error) {
       if (error instanceof ProtocolError) return { invalid: { origin, reason: error.code, detail: error } };
       throw error;
     }
     const broken = checkVerifiedEnvelope(message, origin, envelope.kind, verified);
     if (broken) return { invalid: { origin, reason: broken } };
+    // Records travel in their canonical bytes; the same record re-encoded is someone's replay.
+    if (verified.canonical === false) return { invalid: { origin, reason: 'not_canonical' } };
     return { id: verified.id, entry: { kind: verified.kind, first_origin: origin } };
   }
 

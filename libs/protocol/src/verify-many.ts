@@ -64,9 +64,10 @@ export function verifyPacked(packed: PackedRecords, check?: RecordCheck, options
     const bytes = packed.bytes.subarray(start, end);
     start = end;
     try {
-      const verified = verifyBytes(bytes, { now: new Date(packed.nowMs[i] as number) });
+      // Records come from the bus here: whether they are in canonical bytes goes back too.
+      const verified = verifyBytes(bytes, { now: new Date(packed.nowMs[i] as number), reportCanonical: true });
       const checked = check ? check(verified) : undefined;
-      const record = documents ? verified : ({ kind: verified.kind, id: verified.id, signer: verified.signer } as VerifiedRecord);
+      const record = documents ? verified : ({ kind: verified.kind, id: verified.id, signer: verified.signer, canonical: verified.canonical } as VerifiedRecord);
       verdicts.push(check ? { ok: true, record, checked } : { ok: true, record });
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;

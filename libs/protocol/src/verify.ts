@@ -45,10 +45,19 @@ export interface VerifyOptions {
 export interface VerifyBytesOptions extends VerifyOptions {
   /** Refuse larger inputs (`json.too_large`). Default: MAX_DOCUMENT_BYTES. */
   maxBytes?: number;
+  /**
+   * Also say whether the bytes are exactly the document's canonical form (JCS), in
+   * `canonical` of the result. Records travel on the bus in that form; the same record
+   * in other bytes (members reordered, strings re-escaped, spaces) was re-encoded by
+   * someone, and a projection may refuse it. Costs one UTF-8 decode and a string compare.
+   */
+  reportCanonical?: boolean;
 }
 
 interface RecordOf<K extends DocumentKind, D> {
   kind: K;
+  /** With `reportCanonical`: the bytes were exactly the document's JCS form. */
+  canonical?: boolean;
   /** Record id: lowercase hex SHA-256 of the JCS of the whole document. */
   id: string;
   /** did:key that signed it (the `kid`). */
@@ -74,8 +83,8 @@ export function verifyDocument(input: unknown, options: VerifyOptions = {}): Ver
   return verifyProtocolValue(input, options);
 }
 
-/** verifyDocument of a value known to obey the value rules. */
-function verifyProtocolValue(input: unknown, options: VerifyOptions): VerifiedRecord {
+/** verifyDocument of a value known to obey the value rules; `text`, when given, is compared with the document's JCS. */
+function verifyProtocolValue(input: unknown, options: VerifyOptions, text?: string): VerifiedRecord {
   const kind = documentKind(input);
   const document = input as Record<string, unknown>;
   checkSchema(kind, document);
@@ -94,15 +103,22 @@ function verifyProtocolValue(input: unknown, options: VerifyOptions): VerifiedRe
   const { payload, whole } = canonicalizeSigned(document);
   verifyDetached(parsed, payload);
   const id = createHash('sha256').update(whole, 'utf8').digest('hex');
+  if (text !== undefined) return { kind, id, signer: parsed.kid, document, canonical: text === whole } as VerifiedRecord;
   return { kind, id, signer: parsed.kid, document } as VerifiedRecord;
 }
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Parses strict JSON (bytes or text) and verifies it: the bus path. */
 export function verifyBytes(raw: Uint8Array | string, options: VerifyBytesOptions = {}): VerifiedRecord {
   // parseJson enforces the value rules on the text (nothing else comes out of JSON.parse
   // than plain objects, arrays, strings, booleans and null; numbers, surrogates and depth
   // are checked), so assertProtocolValue, for values built in code, has nothing to find.
-  return verifyProtocolValue(parseJson(raw, { maxBytes: options.maxBytes ?? MAX_DOCUMENT_BYTES }), options);
+  const value = parseJson(raw, { maxBytes: options.maxBytes ?? MAX_DOCUMENT_BYTES });
+  if (!options.reportCanonical) return verifyProtocolValue(value, options);
+  // parseJson accepted the bytes, so they decode; a BOM would make them non-canonical anyway.
+  const text = typeof raw === 'string' ? raw : strictUtf8.decode(raw);
+  return verifyProtocolValue(value, options, text);
 }
 
 /** The kind of a value that passed the value rules, or ProtocolError. */

@@ -30,7 +30,7 @@ describe('createVerifyPool', () => {
     const input = records();
     const verdicts = await pool.verify(input);
     expect(verdicts).toHaveLength(input.length);
-    expect(verdicts[0]).toEqual({ ok: true, record: verifyBytes(input[0]?.bytes as Uint8Array, { now: NOW }) });
+    expect(verdicts[0]).toEqual({ ok: true, record: verifyBytes(input[0]?.bytes as Uint8Array, { now: NOW, reportCanonical: true }) });
     expect(verdicts[1]).toMatchObject({ ok: false, code: 'signature.invalid' });
     expect(verdicts[2]).toMatchObject({ ok: false });
     expect(verdicts[3]).toMatchObject({ ok: false, code: 'issued_at.future' });
