@@ -12,6 +12,7 @@ import { registerManifest } from './commands/manifest.ts';
 import { registerNodes } from './commands/nodes.ts';
 import { registerCall } from './commands/call.ts';
 import { registerRotateServiceKey } from './commands/rotate-service-key.ts';
+import { registerErasure } from './commands/erasure.ts';
 import { DMF_VERSION } from './version.ts';
 
 export function buildProgram(): Command {
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerNodes(program);
   registerCall(program);
   registerRotateServiceKey(program);
+  registerErasure(program);
   // Every sub-command reports usage errors the same way: exit 2.
   for (const command of program.commands) command.exitOverride();
   return program;
