@@ -13,6 +13,7 @@ import { registerNodes } from './commands/nodes.ts';
 import { registerCall } from './commands/call.ts';
 import { registerRotateServiceKey } from './commands/rotate-service-key.ts';
 import { registerErasure } from './commands/erasure.ts';
+import { registerStorage } from './commands/storage.ts';
 import { DMF_VERSION } from './version.ts';
 
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerCall(program);
   registerRotateServiceKey(program);
   registerErasure(program);
+  registerStorage(program);
   // Every sub-command reports usage errors the same way: exit 2.
   for (const command of program.commands) command.exitOverride();
   return program;
