@@ -6,6 +6,6 @@ export { DEFAULT_PLACEMENT_POLICY, nodeWeight, placeShards, PlacementError, rend
 export type { PlacementPolicy, PlacementRequest, StorageNode } from './domain/placement.ts';
 export { chunkHealth, DEFAULT_HEALTH_POLICY, defaultRepairThreshold, expectedDaysToLoss } from './domain/chunk-health.ts';
 export type { ChunkCondition, ChunkHealth, GroupLayout, HealthPolicy, HolderStatus, ReportedShard } from './domain/chunk-health.ts';
-export { DEFAULT_TIER_SCHEMES, overhead, schemeFor, schemeProblem, shardCount, shardsNeeded } from './domain/tier-scheme.ts';
+export { DEFAULT_TIER_SCHEMES, modelScheme, overhead, schemeFor, schemeProblem, shardCount, shardsNeeded } from './domain/tier-scheme.ts';
 export type { Scheme } from './domain/tier-scheme.ts';
 export { LOWEST_PRIORITY, REPAIR_RETRY, RepairTrafficCap, repairJobId, repairPriority } from './domain/repair-queue.ts';

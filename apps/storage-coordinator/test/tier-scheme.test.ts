@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TIER_SCHEMES, overhead, schemeFor, schemeProblem, shardCount } from '../src/domain/tier-scheme.ts';
+import { isRecoverable, shardCount as modelShardCount } from '@dmf/erasure';
+import { DEFAULT_TIER_SCHEMES, modelScheme, overhead, schemeFor, schemeProblem, shardCount } from '../src/domain/tier-scheme.ts';
 
 describe('schemeFor', () => {
   it('gives hot content more, wider spread shards and long-tail content the cheapest durable code', () => {
@@ -19,5 +20,15 @@ describe('schemeFor', () => {
     expect(schemeProblem({ type: 'lrc', k: 12, l: 5, r: 2 })).toBe('k (12) must split evenly into l (5) local groups');
     expect(schemeProblem({ type: 'rs', k: 0, m: 2 })).toBe('k must be an integer >= 1, got 0');
     expect(schemeProblem({ type: 'replication', copies: 3 })).toBeUndefined();
+  });
+
+  it('hands the wire scheme to the durability model with the same shards and the same tolerance', () => {
+    for (const wire of [DEFAULT_TIER_SCHEMES.warm, { type: 'lrc', k: 12, l: 2, r: 2 } as const, { type: 'replication', copies: 3 } as const]) {
+      const model = modelScheme(wire);
+      expect(modelShardCount(model)).toBe(shardCount(wire));
+    }
+    const rs = modelScheme({ type: 'rs', k: 10, m: 4 });
+    expect(isRecoverable(rs, new Set([0, 1, 2, 3]))).toBe(true);
+    expect(isRecoverable(rs, new Set([0, 1, 2, 3, 4]))).toBe(false);
   });
 });

@@ -6,6 +6,7 @@
  */
 
 import { MAX_SHARDS, schemeShardCount, type ErasureScheme, type PopularityTier } from '@dmf/protocol';
+import { lrcScheme, replicationScheme, rsScheme, type Scheme as ModelScheme } from '@dmf/erasure';
 
 /** The wire format's scheme (erasure_group.scheme). */
 export type Scheme = ErasureScheme;
@@ -51,4 +52,20 @@ export function schemeProblem(scheme: Scheme): string | undefined {
         : positive('copies', scheme.copies);
   if (problem) return problem;
   return shardCount(scheme) <= MAX_SHARDS ? undefined : `${shardCount(scheme)} shards; at most ${MAX_SHARDS}`;
+}
+
+/**
+ * The wire format's scheme (`type`: rs | lrc | replication) as @dmf/erasure's model
+ * describes it (`kind`, with xor besides), for its decodability, repair planning and
+ * durability functions: the one place the two meet.
+ */
+export function modelScheme(scheme: Scheme): ModelScheme {
+  switch (scheme.type) {
+    case 'rs':
+      return rsScheme(scheme.k, scheme.m);
+    case 'lrc':
+      return lrcScheme(scheme.k, scheme.l, scheme.r);
+    case 'replication':
+      return replicationScheme(scheme.copies);
+  }
 }
