@@ -31,6 +31,13 @@ export const ERASURE_ERROR_CODES = [
   'field.division_by_zero',
   // GF(2^8): an argument is not a byte value (an integer 0..255), or an exponent is not an integer.
   'field.not_element',
+  // LRC reconstruct: at least k shards present, but the missing ones are not a
+  // recoverable pattern (too many missing in some local groups for the surviving
+  // global parities; schemes.ts isRecoverable).
+  'shards.unrecoverable',
+  // createLrcCodec: no global parity coefficients in GF(2^8) that make this (k, l, r)
+  // maximally recoverable were found within the construction's search budget.
+  'config.not_maximally_recoverable',
 ] as const;
 
 export type ErasureErrorCode = (typeof ERASURE_ERROR_CODES)[number];

@@ -65,3 +65,9 @@ export { SIMULATION_LIMITS, resolveSimulationOptions } from './simulate-options.
 export type { ResolvedSimulationOptions, SimulationOptions } from './simulate-options.ts';
 export { simulate } from './simulate.ts';
 export type { SimulationResult } from './simulate.ts';
+// Byte codecs for the XOR and LRC schemes above (README.md: XOR parity, LRC).
+export { createXorCodec } from './xor-codec.ts';
+export type { XorCodec } from './xor-codec.ts';
+export { createLrcCodec } from './lrc-codec.ts';
+export type { LrcCodec, LrcCodecOptions } from './lrc-codec.ts';
+export { countMrConditions, lrcGlobalCoefficients } from './lrc-coefficients.ts';

@@ -113,10 +113,12 @@ describe('inverse', () => {
         expect(matrixToRows(invertMatrix(inv))).toEqual(rows);
         expect(matrixToRows(m)).toEqual(rows); // the argument is untouched
       }),
-      { numRuns: 500 },
+      // A fixed seed: the counts below are facts about this sample, not a chance (one
+      // unseeded run in about 24 drew too few of one kind).
+      { numRuns: 500, seed: 20261129 },
     );
     expect(inverted).toBeGreaterThan(100);
-    expect(singular).toBeGreaterThan(0); // fast-check's small values make singular matrices common
+    expect(singular).toBeGreaterThan(0);
   });
 
   it('a matrix with a repeated row, or a zero column, is singular', () => {
