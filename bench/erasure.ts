@@ -1,8 +1,8 @@
 /**
  * `npm run bench:erasure` (issue "Storage coordination", Performance): codec throughput
- * in MB/s of data per core, encode and reconstruct, for RS(10,4), RS(17,3) (and XOR,
- * LRC(12,2,2) when their codecs exist), next to `@ronomon/reed-solomon` (a native C
- * addon, different matrix: a speed baseline only) in the same run when it is installed.
+ * in MB/s of data per core, encode and reconstruct, for RS(10,4), RS(17,3), LRC(12,2,2)
+ * and XOR(10), next to `@ronomon/reed-solomon` (a native C addon, different matrix: a
+ * speed baseline only) with the same shard counts, in the same run when it is installed.
  *
  * It is not a dependency of the project: it builds C code at install time, which a fresh
  * machine may not be able to do (and npm 11 asks to approve its install script). To
@@ -12,13 +12,14 @@
  * One shard set of `--shard-bytes` (default 1 MiB) per code; each measurement repeats
  * the operation for `--seconds` (default 2) and reports data bytes per second: k ×
  * shard bytes per encode, the same per reconstruct (the data it makes whole again).
- * Reconstruct erases m shards, the first data shards (the costly case).
+ * Reconstruct erases data shards (the costly case): m for RS, one per local group for
+ * LRC, one for XOR.
  */
 import { randomFillSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createReedSolomon } from '@dmf/erasure';
+import { createLrcCodec, createReedSolomon, createXorCodec } from '@dmf/erasure';
 
 interface Options {
   shardBytes: number;
@@ -68,18 +69,23 @@ interface Row {
 
 const MB = 1e6;
 
-function measureRs(k: number, m: number, o: Options): Row {
-  const rs = createReedSolomon(k, m);
-  const shards = shardsOf(k, m, o.shardBytes);
-  rs.encode(shards);
+interface Codec {
+  encode(shards: Uint8Array[]): void;
+  reconstruct(shards: (Uint8Array | null)[]): unknown;
+}
+
+/** Encode, and reconstruct after losing `lost` (data shards: the costly case). */
+function measure(code: string, codec: Codec, k: number, parity: number, lost: number[], o: Options): Row {
+  const shards = shardsOf(k, parity, o.shardBytes);
+  codec.encode(shards);
   const dataBytes = k * o.shardBytes;
-  const encode = rate(() => rs.encode(shards), o.seconds) * dataBytes;
+  const encode = rate(() => codec.encode(shards), o.seconds) * dataBytes;
   const reconstruct =
     rate(() => {
-      const damaged: (Uint8Array | null)[] = shards.map((s, i) => (i < m ? null : s));
-      rs.reconstruct(damaged);
+      const damaged: (Uint8Array | null)[] = shards.map((s, i) => (lost.includes(i) ? null : s));
+      codec.reconstruct(damaged);
     }, o.seconds) * dataBytes;
-  return { code: `RS(${k},${m})`, encodeMBps: encode / MB, reconstructMBps: reconstruct / MB };
+  return { code, encodeMBps: encode / MB, reconstructMBps: reconstruct / MB };
 }
 
 /**
@@ -125,12 +131,18 @@ async function measureBaseline(k: number, m: number, o: Options): Promise<{ enco
 const options = parse(process.argv.slice(2));
 const rows: Row[] = [];
 let baselineAvailable = true;
-for (const [k, m] of [
-  [10, 4],
-  [17, 3],
-] as const) {
-  const row = measureRs(k, m, options);
-  const baseline = await measureBaseline(k, m, options);
+// Each code beside the native RS with the same data and parity shard counts (LRC(12,2,2):
+// RS(12,4); XOR(10): RS(10,1)), losing as many data shards as the code can rebuild
+// (LRC: one per local group, rebuilt from its group; XOR: one).
+const benches = [
+  { code: 'RS(10,4)', codec: createReedSolomon(10, 4), k: 10, parity: 4, lost: [0, 1, 2, 3], baseline: [10, 4] },
+  { code: 'RS(17,3)', codec: createReedSolomon(17, 3), k: 17, parity: 3, lost: [0, 1, 2], baseline: [17, 3] },
+  { code: 'LRC(12,2,2)', codec: createLrcCodec(12, 2, 2), k: 12, parity: 4, lost: [0, 6], baseline: [12, 4] },
+  { code: 'XOR(10)', codec: createXorCodec(10), k: 10, parity: 1, lost: [0], baseline: [10, 1] },
+] as const;
+for (const b of benches) {
+  const row = measure(b.code, b.codec as unknown as Codec, b.k, b.parity, [...b.lost], options);
+  const baseline = await measureBaseline(b.baseline[0], b.baseline[1], options);
   if (baseline) {
     row.baselineEncodeMBps = baseline.encode;
     row.baselineReconstructMBps = baseline.reconstruct;
@@ -143,7 +155,7 @@ const ratio = (a: number, b: number | undefined) => (b === undefined ? 'n/a' : (
 const lines = [
   `machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, load average ${loadavg()[0]?.toFixed(2)}; shards of ${options.shardBytes} bytes, ${options.seconds} s a measurement, one core`,
   '',
-  '| code | encode MB/s | reconstruct MB/s (m data shards lost) | @ronomon/reed-solomon encode / reconstruct MB/s | ratio encode / reconstruct | goal >= 0.33 |',
+  '| code | encode MB/s | reconstruct MB/s (data shards lost) | @ronomon/reed-solomon, same shard counts: encode / reconstruct MB/s | ratio encode / reconstruct | goal >= 0.33 |',
   '|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>

@@ -5,6 +5,7 @@
  */
 import { ErasureError } from './errors.ts';
 import { mulAddRange, mulRange } from './gf256.ts';
+import { simdCombineRange } from './simd.ts';
 
 /** Bytes of each shard coded per pass, so a pass's inputs and outputs stay in cache. */
 export const CHUNK_BYTES = 16 * 1024;
@@ -82,6 +83,8 @@ export function combineRange(
   start: number,
   end: number,
 ): void {
+  // WebAssembly SIMD for all but a tail under 16 bytes, where it runs (simd.ts).
+  if (inputs.length > 0) start = simdCombineRange(coefficients, inputs, outputs, start, end);
   for (let chunk = start; chunk < end; chunk += CHUNK_BYTES) {
     const chunkEnd = Math.min(end, chunk + CHUNK_BYTES);
     for (let o = 0; o < outputs.length; o++) {
