@@ -71,3 +71,5 @@ export type { XorCodec } from './xor-codec.ts';
 export { createLrcCodec } from './lrc-codec.ts';
 export type { LrcCodec, LrcCodecOptions } from './lrc-codec.ts';
 export { countMrConditions, lrcGlobalCoefficients } from './lrc-coefficients.ts';
+export { encodeParallel, PARALLEL_THRESHOLD_BYTES } from './parallel.ts';
+export type { ParallelOptions } from './parallel.ts';

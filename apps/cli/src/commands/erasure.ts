@@ -66,12 +66,12 @@ export function registerErasure(program: Command): void {
       const m = count('--parity', options.parity, 0);
       if (k + m > 255) throw new CliError(`--data/--parity: ${k} + ${m} = ${k + m} shards; at most 255`, EXIT.usage);
       const input = await readInput('<file>', file);
-      const { createReedSolomon, splitShards } = await import('@dmf/erasure');
+      const { encodeParallel } = await import('@dmf/erasure');
       const { cidOfBytes } = await import('@dmf/metadata');
       let shards: Uint8Array[];
       try {
-        shards = splitShards(input, k, m);
-        createReedSolomon(k, m).encode(shards);
+        // Large files on every core (worker threads); small ones on this thread.
+        shards = await encodeParallel(input, k, m);
       } catch (error) {
         throw codecFailure(error);
       }
