@@ -9,3 +9,5 @@ export type { ChunkCondition, ChunkHealth, GroupLayout, HealthPolicy, HolderStat
 export { DEFAULT_TIER_SCHEMES, modelScheme, overhead, schemeFor, schemeProblem, shardCount, shardsNeeded } from './domain/tier-scheme.ts';
 export type { Scheme } from './domain/tier-scheme.ts';
 export { LOWEST_PRIORITY, REPAIR_RETRY, RepairTrafficCap, repairJobId, repairPriority } from './domain/repair-queue.ts';
+export { repairTaskFor, RepairTaskError } from './domain/repair-task.ts';
+export type { RepairInput, RepairTaskBody } from './domain/repair-task.ts';
