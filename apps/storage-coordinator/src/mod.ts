@@ -11,3 +11,5 @@ export type { Scheme } from './domain/tier-scheme.ts';
 export { LOWEST_PRIORITY, REPAIR_RETRY, RepairTrafficCap, repairJobId, repairPriority } from './domain/repair-queue.ts';
 export { repairTaskFor, RepairTaskError } from './domain/repair-task.ts';
 export type { RepairInput, RepairTaskBody } from './domain/repair-task.ts';
+export { currentGroups, storageState } from './domain/storage-state.ts';
+export type { ChunkState, GroupRecord, ReportRecord } from './domain/storage-state.ts';
