@@ -11,7 +11,10 @@ export default defineConfig({
     // Integration tests spawn real nats-server / redis-server processes; forks keep
     // each file's servers and sockets in a process of its own.
     pool: 'forks',
-    testTimeout: 30_000,
+    // A test's own waits have their deadlines; this is the whole test's budget, which a
+    // full run on two cores (every file's servers at once) can stretch: two multi-step
+    // tests passed alone in a few seconds and timed out at 30 s in full CI runs.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
   },
 });

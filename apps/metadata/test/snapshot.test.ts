@@ -218,7 +218,7 @@ describe('category snapshots of one projection', () => {
     expect((await latestSnapshot(node.store, nodeKey.did))?.categories).toEqual(expectedCategories([...first, more]));
     await schedule.close();
     await schedule.close();
-  });
+  }, 90_000);
 });
 
 describe('two operators, each sourcing the other', () => {
