@@ -1,8 +1,4 @@
-/**
- * Shard-list checks and the chunked byte loop shared by the XOR and LRC codecs. They
- * follow the Reed–Solomon codec's rules and messages (reed-solomon.ts), which keeps
- * its own copy so that file stays as it is.
- */
+/** Shard-list checks and the chunked byte loop every codec shares (Reed–Solomon, XOR, LRC). */
 import { ErasureError } from './errors.ts';
 import { mulAddRange, mulRange } from './gf256.ts';
 import { simdCombineRange } from './simd.ts';
@@ -82,9 +78,10 @@ export function combineRange(
   outputs: readonly Uint8Array[],
   start: number,
   end: number,
+  simd = true,
 ): void {
   // WebAssembly SIMD for all but a tail under 16 bytes, where it runs (simd.ts).
-  if (inputs.length > 0) start = simdCombineRange(coefficients, inputs, outputs, start, end);
+  if (simd && inputs.length > 0) start = simdCombineRange(coefficients, inputs, outputs, start, end);
   for (let chunk = start; chunk < end; chunk += CHUNK_BYTES) {
     const chunkEnd = Math.min(end, chunk + CHUNK_BYTES);
     for (let o = 0; o < outputs.length; o++) {

@@ -6,9 +6,8 @@
  * and the bottom m rows compute the parity shards. Any k of the k+m rows form an
  * invertible matrix, so any k shards rebuild the rest.
  */
+import { CHUNK_BYTES, checkNoOverlap, checkShardList, combineRange, type MaybeShardList } from './codec-shards.ts';
 import { ErasureError } from './errors.ts';
-import { mulAddRange, mulRange } from './gf256.ts';
-import { simdCodeRange } from './simd.ts';
 import { type Matrix, invertMatrix, matrixRow, multiplyMatrices, selectRows, subMatrix, vandermondeMatrix } from './matrix.ts';
 
 /**
@@ -17,9 +16,6 @@ import { type Matrix, invertMatrix, matrixRow, multiplyMatrices, selectRows, sub
  * contract is 255, the usual bound for GF(2^8) codes.
  */
 export const MAX_TOTAL_SHARDS = 255;
-
-/** Bytes of each shard coded per pass, so a pass's inputs and outputs stay in cache. */
-const CHUNK_BYTES = 16 * 1024;
 
 export interface ReedSolomonOptions {
   /**
@@ -37,7 +33,7 @@ export interface ReedSolomonOptions {
 }
 
 /** A shard list as reconstruct takes it: null (or undefined) marks a missing shard. */
-export type MaybeShards = (Uint8Array | null | undefined)[];
+export type MaybeShards = MaybeShardList;
 
 export interface ReedSolomon {
   /** k: shards that hold the data as it is. */
@@ -98,25 +94,11 @@ export function checkShardCounts(dataShards: number, parityShards: number): void
 
 /**
  * Writes rows × inputs into outputs, byte range [start, end) of each: output o is the
- * sum over i of rows(o, i) · inputs[i]. Outputs must not share bytes with inputs.
+ * sum over i of rows(o, i) · inputs[i] (the loop the XOR and LRC codecs share).
  */
-function codeRange(rows: Matrix, inputs: readonly Uint8Array[], outputs: readonly Uint8Array[], start: number, end: number, simd = false): void {
-  // WebAssembly SIMD for all but a tail under 16 bytes, where it runs (simd.ts).
-  if (simd) start = simdCodeRange(rows, inputs, outputs, start, end);
-  for (let chunk = start; chunk < end; chunk += CHUNK_BYTES) {
-    const chunkEnd = Math.min(end, chunk + CHUNK_BYTES);
-    for (let o = 0; o < outputs.length; o++) {
-      const out = outputs[o]!;
-      const coefficients = matrixRow(rows, o);
-      mulRange(coefficients[0]!, inputs[0]!, out, chunk, chunkEnd);
-      for (let i = 1; i < inputs.length; i++) mulAddRange(coefficients[i]!, inputs[i]!, out, chunk, chunkEnd);
-    }
-  }
-}
-
-function overlaps(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.buffer !== b.buffer || a.length === 0 || b.length === 0) return false;
-  return a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+function codeRange(rows: Matrix, inputs: readonly Uint8Array[], outputs: readonly Uint8Array[], start: number, end: number, simd: boolean): void {
+  const coefficients = Array.from({ length: rows.rows }, (_, o) => matrixRow(rows, o));
+  combineRange(coefficients, inputs, outputs, start, end, simd);
 }
 
 /**
@@ -141,35 +123,8 @@ export function createReedSolomon(dataShards: number, parityShards: number, opti
 
   /** Validates the list; returns the common shard length (0 when every entry is missing) and how many are present. */
   function checkShards(shards: readonly (Uint8Array | null | undefined)[], allowMissing: boolean): { size: number; present: number } {
-    if (!Array.isArray(shards) || shards.length !== total) {
-      const got = Array.isArray(shards) ? `${shards.length} shards` : 'not an array';
-      throw new ErasureError('shards.wrong_count', 'shards', `got ${got}; ${total} expected (${describe})`);
-    }
-    let size = -1;
-    let sizeFrom = -1;
-    let present = 0;
-    for (let i = 0; i < total; i++) {
-      const shard = shards[i];
-      if (shard === null || shard === undefined) {
-        if (!allowMissing) throw new ErasureError('shards.missing', `shards[${i}]`, `shard ${i} is ${String(shard)}; every shard must be present here`);
-        continue;
-      }
-      if (!(shard instanceof Uint8Array)) {
-        throw new ErasureError('shards.not_bytes', `shards[${i}]`, `shard ${i} is not a Uint8Array${allowMissing ? ', null or undefined' : ''}`);
-      }
-      present++;
-      if (size < 0) {
-        size = shard.length;
-        sizeFrom = i;
-      } else if (shard.length !== size) {
-        throw new ErasureError(
-          'shards.size_mismatch',
-          `shards[${i}]`,
-          `shard ${i} has ${shard.length} bytes, shard ${sizeFrom} has ${size}; all shards of a stripe have one length`,
-        );
-      }
-    }
-    return { size: Math.max(size, 0), present };
+    const { size, missing } = checkShardList(shards, total, describe, allowMissing);
+    return { size, present: total - missing.length };
   }
 
   function decodeMatrix(from: readonly number[]): Matrix {
@@ -228,16 +183,8 @@ export function createReedSolomon(dataShards: number, parityShards: number, opti
     encode(shards) {
       const { size } = checkShards(shards, false);
       if (parityShards === 0) return;
-      const data = shards.slice(0, k);
-      const parity = shards.slice(k);
-      parity.forEach((p, j) => {
-        data.forEach((d, i) => {
-          if (overlaps(p, d)) {
-            throw new ErasureError('shards.overlap', `shards[${k + j}]`, `parity shard ${k + j} shares bytes with data shard ${i}; parity is written in place`);
-          }
-        });
-      });
-      codeRange(parityRows, data, parity, 0, size, simd);
+      checkNoOverlap(shards, k);
+      codeRange(parityRows, shards.slice(0, k), shards.slice(k), 0, size, simd);
     },
 
     verify(shards) {

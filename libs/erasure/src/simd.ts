@@ -10,7 +10,6 @@
  */
 import { GF_SIMD_WASM_BASE64 } from './gf-simd-wasm.ts';
 import { gfMul } from './gf256.ts';
-import { matrixRow, type Matrix } from './matrix.ts';
 
 /** The little of the WebAssembly API used here (the project's TS libs do not declare it). */
 interface WasmMemory {
@@ -76,20 +75,10 @@ function tablesOf(rows: readonly ArrayLike<number>[], k: number, m: number): Uin
 
 /**
  * outputs[j][start..end) = Σ_i rows[j][i] · inputs[i][start..end), the SIMD way, for
- * the largest multiple of 16 bytes of the range; returns where it stopped (the caller
- * codes the remaining tail, under 16 bytes, itself). Returns `start` when SIMD is missing.
+ * the largest multiple of 16 bytes of the range (64 when every coefficient is 1);
+ * returns where it stopped (the caller codes the tail itself). Returns `start` when
+ * SIMD is missing.
  */
-export function simdCodeRange(rows: Matrix, inputs: readonly Uint8Array[], outputs: readonly Uint8Array[], start: number, end: number): number {
-  return simdCombineRange(
-    Array.from({ length: outputs.length }, (_, j) => matrixRow(rows, j)),
-    inputs,
-    outputs,
-    start,
-    end,
-  );
-}
-
-/** simdCodeRange with the coefficients as one array per output (codec-shards.ts combineRange). */
 export function simdCombineRange(rows: readonly ArrayLike<number>[], inputs: readonly Uint8Array[], outputs: readonly Uint8Array[], start: number, end: number): number {
   const kern = loadKernel();
   const k = inputs.length;
