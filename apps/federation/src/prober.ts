@@ -49,6 +49,9 @@ export const DEFAULT_PROBER_POLICY: Readonly<ProberPolicy> = Object.freeze({
   concurrency: 8,
 });
 
+/** Between two recomputations of the registry when nothing was probed. */
+const IDLE_REFRESH_MS = 10_000;
+
 /** Client error codes that mean the node did not answer (it may be back), not that it answered wrongly. */
 const UNANSWERED = new Set(['unreachable']);
 
@@ -84,6 +87,7 @@ export class Prober {
   /** Our last attestation seq per subject, sent by this process. */
   readonly #sentSeq = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
+  #refreshedAt = 0;
   #running: Promise<void> | undefined;
   #closed = false;
 
@@ -135,11 +139,18 @@ export class Prober {
     const due = [...registry.nodes.values()].filter((view) => this.#eligible(view, self?.operator));
     for (const id of this.#probing.keys()) if (!due.some((v) => v.nodeId === id)) this.#probing.delete(id);
     const queue = due.filter((view) => this.#dueNow(view, now));
+    const probed = queue.length;
     const workers = Array.from({ length: Math.min(this.#policy.concurrency, queue.length) }, async () => {
       for (let view = queue.shift(); view; view = queue.shift()) await this.#probeOnce(view);
     });
     await Promise.all(workers);
-    this.#o.projection.refresh();
+    // The registry is recomputed (and its listeners told) when a probe changed our view,
+    // and every few seconds otherwise, for what only time changes (expiry); not on
+    // every idle tick.
+    if (probed > 0 || now - this.#refreshedAt >= IDLE_REFRESH_MS) {
+      this.#refreshedAt = now;
+      this.#o.projection.refresh();
+    }
   }
 
   #now(): number {
