@@ -17,7 +17,7 @@ import { registerMetadataRoutes } from './routes.ts';
 import { registerSnapshotRoutes } from './snapshot-routes.ts';
 import { startSnapshotSchedule, type SnapshotSchedule } from './snapshot.ts';
 import { createHeadView, openWatchBucket, type HeadView } from './store/head-view.ts';
-import { openBucket } from './store/open-bucket.ts';
+import { openBucket } from '@dmf/bus';
 import { MetadataStore } from './store/metadata-store.ts';
 
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 3_600_000;

@@ -16,12 +16,11 @@ import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { federatedStreamName, kvStreamName, metadataBucket, METADATA, projectionBucketName } from '@dmf/streams';
-import { applyDefinitions } from '@dmf/bus';
+import { applyDefinitions, openBucket } from '@dmf/bus';
 import { isBookkeepingKey, KEYS } from './domain/keys.ts';
 import type { MetadataLimits } from './domain/spam.ts';
 import { decodeEntry, encodeJson } from './store/codec.ts';
 import { LEASE_STALE_MS, ProjectionLease } from './store/lease.ts';
-import { openBucket } from './store/open-bucket.ts';
 import { MetadataStore } from './store/metadata-store.ts';
 import { createMetadataProjector, purgeProjection, type MetadataProjectorStats } from './projector.ts';
 

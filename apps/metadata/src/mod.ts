@@ -63,4 +63,4 @@ export { startMetadataRole, DEFAULT_SNAPSHOT_INTERVAL_MS } from './main.ts';
 export type { MetadataRole, MetadataRoleOptions } from './main.ts';
 export { ContentChunker, DEFAULT_CHUNK_BYTES } from './domain/chunking.ts';
 export type { ContentDescription } from './domain/chunking.ts';
-export { openBucket } from './store/open-bucket.ts';
+export { openBucket } from '@dmf/bus';

@@ -24,7 +24,7 @@
  * above could not see.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { PublishError, publishRecord } from '@dmf/bus';
+import { KeyedLock, PublishError, publishRecord } from '@dmf/bus';
 import {
   canonicalBytes,
   checkFreshness,
@@ -38,7 +38,6 @@ import { CreatorRate } from './domain/creator-rate.ts';
 import { decide, type ContentRecord, type StateView } from './domain/decide.ts';
 import { METADATA_REFUSAL_CODES, MetadataRefusal, type MetadataRefusalCode } from './domain/refusal.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './domain/spam.ts';
-import { KeyedLock } from './keyed-lock.ts';
 import { CONTENT_MANIFEST, type MetadataProjector, type RecordOutcome } from './projector.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
 

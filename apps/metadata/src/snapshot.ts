@@ -12,13 +12,12 @@
  * Requests: `requestSnapshot` puts `_snapshot` in the bucket; the running schedule
  * watches that key (as the projector watches `_rebuild`), publishes, then purges it.
  */
-import { openBucket } from './store/open-bucket.ts';
+import { openBucket, publishRecord } from '@dmf/bus';
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { canonicalBytes, signRecord, type CategorySnapshot, type SigningKey } from '@dmf/protocol';
-import { publishRecord } from '@dmf/bus';
 import { federatedStreamName, kvStreamName, METADATA } from '@dmf/streams';
 import type { ManifestHead } from './domain/decide.ts';
 import { didKeyToken, KEYS } from './domain/keys.ts';

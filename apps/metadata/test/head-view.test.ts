@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KV } from '@nats-io/kv';
 import { pino } from 'pino';
-import { publishRecord } from '@dmf/bus';
+import { openBucket, publishRecord } from '@dmf/bus';
 import { createHttpServer, createSelfSignedCertificate, type DmfHttpServer } from '@dmf/http';
 import { projectionBucketName, METADATA } from '@dmf/streams';
 import { waitFor } from '@dmf/testing';
@@ -18,7 +18,6 @@ import { metadataErrorFamily } from '../src/problems.ts';
 import { registerMetadataRoutes } from '../src/routes.ts';
 import { decodeEntry, encodeJson } from '../src/store/codec.ts';
 import { createHeadView, ENTRY_OVERHEAD_BYTES, headCacheBytes, HEAD_CACHE_ENV, manifestAnswerBytes, type HeadView, type HeadViewOptions } from '../src/store/head-view.ts';
-import { openBucket } from '../src/store/open-bucket.ts';
 import { setupProjection, startBus, startMetadataNode, type Bus, type MetadataNode, type Projection } from './adapter-harness.ts';
 import { generateSigningKey, manifest, nextVersion, type SignedManifest } from './fixtures.ts';
 

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
-import { publishRecord } from '@dmf/bus';
+import { openBucket, publishRecord } from '@dmf/bus';
 import { createHttpServer, createSelfSignedCertificate, PROBLEM_CONTENT_TYPE, type DmfHttpServer } from '@dmf/http';
 import type { NatsServerHandle } from '@dmf/testing';
 import { createManifestPublisher, type ManifestPublisher } from '../src/publish-manifest.ts';
@@ -16,7 +16,6 @@ import { asProblem, isStoreUnavailable, metadataErrorFamily, storeUnavailableFam
 import { registerMetadataRoutes } from '../src/routes.ts';
 import { createHeadView, type HeadView } from '../src/store/head-view.ts';
 import { MetadataStore } from '../src/store/metadata-store.ts';
-import { openBucket } from '../src/store/open-bucket.ts';
 import { logger, setupProjection, startBus, type Bus, type Projection } from './adapter-harness.ts';
 import { generateSigningKey, manifest } from './fixtures.ts';
 

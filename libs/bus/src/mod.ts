@@ -38,3 +38,5 @@ export {
 export { parseStreamSource, sourceOperatorOf, STREAM_SOURCE_HEADER } from './stream-source.ts';
 export { checkEnvelope, checkVerifiedEnvelope, type EnvelopeCheck, type RecordEnvelope } from './record-envelope.ts';
 export { OrderedFeed, type OrderedFeedOptions } from './ordered-feed.ts';
+export { KeyedLock } from './keyed-lock.ts';
+export { openBucket } from './open-bucket.ts';

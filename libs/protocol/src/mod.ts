@@ -11,6 +11,7 @@ export type { ParseJsonOptions } from './strict-json.ts';
 export { canonicalize, canonicalBytes } from './jcs.ts';
 
 export { encodeDidKey, decodeDidKey, isDidKey } from './did-key.ts';
+export { cidOfBytes, MAX_CHUNK_BYTES } from './cid.ts';
 export { SigningKey, generateSigningKey, signingKeyFromSeed } from './signing-key.ts';
 export { readKeyFile, writeKeyFile } from './key-file.ts';
 export type { WriteKeyFileOptions } from './key-file.ts';
@@ -76,7 +77,7 @@ export type {
 } from './schemas/storage.ts';
 export { schemeShardCount } from './storage-rules.ts';
 export { compareCategoryNames } from './category-order.ts';
-export { PROTOCOL_FORMATS, REGION_PATTERN, formatTimestamp, isTimestamp, isHttpsUrl } from './formats.ts';
+export { CID_RAW_SHA256_PATTERN, DID_KEY_PATTERN, SHA256_HEX_PATTERN, PROTOCOL_FORMATS, REGION_PATTERN, formatTimestamp, isTimestamp, isHttpsUrl } from './formats.ts';
 export { createVerifyPool, defaultVerifyThreads } from './verify-pool.ts';
 export type { VerifyPool, VerifyPoolOptions } from './verify-pool.ts';
 export { packRecords, verifyPacked } from './verify-many.ts';

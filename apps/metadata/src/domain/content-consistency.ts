@@ -12,25 +12,17 @@
  * - One chunk is the whole content: the fingerprint is the chunk's CID. With more
  *   chunks, no chunk is the whole content, so the fingerprint is none of them.
  */
-import { createHash } from 'node:crypto';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
-import * as Digest from 'multiformats/hashes/digest';
+import { cidOfBytes, MAX_CHUNK_BYTES } from '@dmf/protocol';
 import { MetadataRefusal } from './refusal.ts';
 
-/** Largest chunk a storage node handles (4 MiB): with 4,096 chunks, 16 GiB per manifest. */
-export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
+export { cidOfBytes, MAX_CHUNK_BYTES };
 
 const SHA2_256 = 0x12;
 
 /** CIDv1 raw sha2-256 of the empty byte string. */
 export const EMPTY_CONTENT_CID = cidOfBytes(new Uint8Array(0));
-
-/** The CIDv1 (raw, sha2-256) of some bytes, as the canonical string. */
-export function cidOfBytes(bytes: Uint8Array): string {
-  const digest = createHash('sha256').update(bytes).digest();
-  return CID.createV1(raw.code, Digest.create(SHA2_256, digest)).toString();
-}
 
 /**
  * The canonical string of a CIDv1 raw sha2-256, as @dmf/protocol's CID_RAW_SHA256_PATTERN

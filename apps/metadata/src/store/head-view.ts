@@ -44,7 +44,7 @@ import type { ManifestHead } from '../domain/decide.ts';
 import { KEYS } from '../domain/keys.ts';
 import { ManifestAnswer } from '../schemas.ts';
 import { decodeJson } from './codec.ts';
-import { openBucket } from './open-bucket.ts';
+import { openBucket } from '@dmf/bus';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
