@@ -73,3 +73,5 @@ export type { LrcCodec, LrcCodecOptions } from './lrc-codec.ts';
 export { countMrConditions, lrcGlobalCoefficients } from './lrc-coefficients.ts';
 export { encodeParallel, PARALLEL_THRESHOLD_BYTES } from './parallel.ts';
 export type { ParallelOptions } from './parallel.ts';
+// Whole chunks under any scheme: split into shards, rebuild missing ones, join.
+export { encodeChunk, joinChunk, rebuildShards, schemeShardBytes } from './scheme-codec.ts';
