@@ -5,7 +5,7 @@ const MIN = 60_000;
 const holders = Array.from({ length: 6 }, (_, i) => `node${i}`);
 const layout = { k: 4, holders };
 const up = (subnets: string[] = holders.map((h) => `net-${h}`)) => new Map<string, HolderStatus>(holders.map((h, i) => [h, { subnet: subnets[i] as string }]));
-const stored = (shards: number[], at = 0): ReportedShard[] => shards.map((shard) => ({ shard, node: `node${shard}`, state: 'stored', at }));
+const stored = (shards: number[], at = 1): ReportedShard[] => shards.map((shard) => ({ shard, node: `node${shard}`, state: 'stored', seq: at }));
 
 describe('chunkHealth', () => {
   it('is healthy with every shard stored, degraded at the threshold, lost below k', () => {
@@ -17,7 +17,7 @@ describe('chunkHealth', () => {
   });
 
   it('takes each shard\'s newest report from its current holder only', () => {
-    const reports: ReportedShard[] = [...stored([0, 1, 2, 3, 4, 5], 0), { shard: 2, node: 'node2', state: 'corrupt', at: 10 }, { shard: 3, node: 'elsewhere', state: 'missing', at: 20 }];
+    const reports: ReportedShard[] = [...stored([0, 1, 2, 3, 4, 5], 0), { shard: 2, node: 'node2', state: 'corrupt', seq: 10 }, { shard: 3, node: 'elsewhere', state: 'missing', seq: 20 }];
     const health = chunkHealth(layout, reports, up(), 30);
     expect(health.live).toEqual([0, 1, 3, 4, 5]);
     expect(health.toRebuild).toEqual([2]);

@@ -9,7 +9,7 @@ const candidates = Array.from({ length: 12 }, (_, i) => node(i));
 
 function state(n: number, k: number, storedShards: number[], status: Map<string, HolderStatus>, now = 0) {
   const holders = Array.from({ length: n }, (_, i) => `node${i}`);
-  const reports: ReportedShard[] = storedShards.map((shard) => ({ shard, node: `node${shard}`, state: 'stored', at: 0 }));
+  const reports: ReportedShard[] = storedShards.map((shard) => ({ shard, node: `node${shard}`, state: 'stored', seq: 1 }));
   for (const h of holders) if (!status.has(h)) status.set(h, { subnet: `s${h.slice(4)}` });
   return { holders, health: chunkHealth({ k, holders }, reports, status, now) };
 }

@@ -19,8 +19,8 @@ export interface ReportedShard {
   shard: number;
   node: string;
   state: ShardState;
-  /** Milliseconds since the epoch (the report's issued_at). */
-  at: number;
+  /** The report's seq: a holder's reports only grow in it, so the highest is the newest. */
+  seq: number;
 }
 
 export interface HolderStatus {
@@ -78,7 +78,7 @@ export function chunkHealth(
   for (const r of reports) {
     if (layout.holders[r.shard] !== r.node) continue;
     const seen = newest.get(r.shard);
-    if (!seen || r.at > seen.at || (r.at === seen.at && r.state !== 'stored')) newest.set(r.shard, r);
+    if (!seen || r.seq > seen.seq || (r.seq === seen.seq && r.state !== 'stored')) newest.set(r.shard, r);
   }
   const live: number[] = [];
   const waiting: number[] = [];

@@ -7,8 +7,11 @@
  *   lowest `seq` for it; ties broken by record id): another coordinator's assignment of
  *   the same chunk is ignored, as a second creator's claim on a manifest id is. Its
  *   newest `seq` is the current group (a repair publishes the next one).
- * - A shard's state is its holder's newest report about that shard of the current
- *   group (reports about an older group do not count: the shard may have moved).
+ * - A shard's state is its holder's newest report about that shard of the chunk, when
+ *   the report names the holder and the shard's CID the current group names: a holder
+ *   that kept its shard through a repair (which publishes the next group version) need
+ *   not report again, and a report from a former holder, or about other bytes, does
+ *   not count.
  */
 import type { ErasureGroup, ShardReport } from '@dmf/protocol';
 import { chunkHealth, type ChunkHealth, type HealthPolicy, type HolderStatus, type ReportedShard } from './chunk-health.ts';
@@ -60,30 +63,55 @@ export function storageState(
   policy?: HealthPolicy,
 ): Map<string, ChunkState> {
   const current = currentGroups(groups);
-  const byGroup = new Map<string, ReportRecord[]>();
-  for (const r of reports) pushTo(byGroup, r.document.group, r);
+  const byChunk = new Map<string, ReportRecord[]>();
+  for (const r of reports) pushTo(byChunk, r.document.chunk, r);
   const states = new Map<string, ChunkState>();
-  for (const [chunk, group] of current) {
-    // The newest report per (holder, shard): the highest seq, then the latest issued.
-    const newest = new Map<string, ReportRecord>();
-    for (const r of byGroup.get(group.id) ?? []) {
-      const key = `${r.document.node} ${r.document.shard}`;
-      const seen = newest.get(key);
-      if (!seen || r.document.seq > seen.document.seq) newest.set(key, r);
-    }
-    const shards: ReportedShard[] = [...newest.values()].map((r) => ({
-      shard: r.document.shard,
-      node: r.document.node,
-      state: r.document.state,
-      at: Date.parse(r.document.issued_at),
-    }));
-    const health = chunkHealth({ k: kOf(group.document), holders: group.document.holders }, shards, holders, now, policy);
-    states.set(chunk, { chunk, group: group.id, document: group.document, health });
-  }
+  for (const [chunk, group] of current) states.set(chunk, chunkState(group, byChunk.get(chunk) ?? [], holders, now, policy));
   return states;
 }
 
+/**
+ * Whether report `a` supersedes `b` (of one node about one shard): the higher seq (a
+ * holder's seq only grows); at equal seq (a holder contradicting itself) the one that
+ * is not `stored`, then the lower record id. A total order, so the newest does not
+ * depend on the order reports arrive in.
+ */
+export function isNewerReport(a: ReportRecord, b: ReportRecord): boolean {
+  if (a.document.seq !== b.document.seq) return a.document.seq > b.document.seq;
+  const aBad = a.document.state !== 'stored';
+  const bBad = b.document.state !== 'stored';
+  if (aBad !== bBad) return aBad;
+  return a.id < b.id;
+}
+
+/** One chunk's state from its current group and the shard reports about the chunk. */
+export function chunkState(
+  group: GroupRecord,
+  reports: Iterable<ReportRecord>,
+  holders: ReadonlyMap<string, HolderStatus>,
+  now: number,
+  policy?: HealthPolicy,
+): ChunkState {
+  const { document } = group;
+  // The newest report per shard from its current holder about the bytes the group names.
+  const newest = new Map<number, ReportRecord>();
+  for (const r of reports) {
+    const { shard, node, cid } = r.document;
+    if (document.holders[shard] !== node || document.shards[shard] !== cid) continue;
+    const seen = newest.get(shard);
+    if (!seen || isNewerReport(r, seen)) newest.set(shard, r);
+  }
+  const shards: ReportedShard[] = [...newest.values()].map((r) => ({
+    shard: r.document.shard,
+    node: r.document.node,
+    state: r.document.state,
+    seq: r.document.seq,
+  }));
+  const health = chunkHealth({ k: kOf(document), holders: document.holders }, shards, holders, now, policy);
+  return { chunk: document.chunk, group: group.id, document, health };
+}
+
 /** Shards needed to rebuild the chunk. */
-function kOf(group: ErasureGroup): number {
+export function kOf(group: Pick<ErasureGroup, 'scheme'>): number {
   return group.scheme.type === 'replication' ? 1 : group.scheme.k;
 }

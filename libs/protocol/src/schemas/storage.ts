@@ -113,7 +113,7 @@ export const ErasureGroupSchema = Type.Object(
 /**
  * Spec 5.3.2, 7.3: a storage agent's statement about one shard it is assigned: stored
  * (it holds bytes whose CID is `cid`), missing, or corrupt. Signed by `node`; `seq`
- * orders the reports of one (node, group, shard).
+ * orders the reports of one (node, chunk, shard).
  */
 export const ShardReportSchema = Type.Object(
   {
@@ -134,7 +134,7 @@ export const ShardReportSchema = Type.Object(
   },
   {
     ...closed,
-    description: "shard report (spec 5.3.2, 7.3): a storage agent's statement about one shard it holds; signed by node; seq orders (node, group, shard)",
+    description: "shard report (spec 5.3.2, 7.3): a storage agent's statement about one shard it holds; signed by node; seq orders (node, chunk, shard)",
   },
 );
 
