@@ -12,6 +12,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { canonicalBytes, parseJson, ProtocolError, verifyDocument, type NodeManifest, type ServiceManifest } from '@dmf/protocol';
 import { PublishError, publishRecord } from '@dmf/bus';
 import { RateWindow } from './domain/rate-window.ts';
+import { PROBED_SERVICE_TYPES } from './prober.ts';
 import type { RegistryProjection } from './registry-projection.ts';
 
 export interface AnnounceLimits {
@@ -111,8 +112,8 @@ export class Announcer {
         throw within(`$.service_manifests[${i}]`, error);
       }
     });
-    if (!verifiedServices.some((s) => (s.document as ServiceManifest).type === 'federation')) {
-      throw new AnnounceError('announce.no_federation_service', 422, '$.service_manifests', 'holds no service of type "federation": its entrypoints are where this node is probed');
+    if (!verifiedServices.some((s) => PROBED_SERVICE_TYPES.includes((s.document as ServiceManifest).type))) {
+      throw new AnnounceError('announce.no_federation_service', 422, '$.service_manifests', 'holds no service of type "federation" or "storage": their entrypoints are where this node is probed');
     }
 
     // A node that signs its own manifests (or whose operator did first) is the only one

@@ -49,6 +49,12 @@ export const DEFAULT_PROBER_POLICY: Readonly<ProberPolicy> = Object.freeze({
   concurrency: 8,
 });
 
+/**
+ * Service types whose entrypoints serve the node's well-known documents and are probed,
+ * in this order: a full node's federation service, or a storage agent's storage service.
+ */
+export const PROBED_SERVICE_TYPES: readonly string[] = ['federation', 'storage'];
+
 /** Between two recomputations of the registry when nothing was probed. */
 const IDLE_REFRESH_MS = 10_000;
 
@@ -86,6 +92,8 @@ export class Prober {
   readonly #seen = new Set<string>();
   /** Our last attestation seq per subject, sent by this process. */
   readonly #sentSeq = new Map<string, number>();
+  /** Since when each node has not answered (consecutive unanswered probes; absent: it answered last). */
+  readonly #unansweredSince = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #refreshedAt = 0;
   #running: Promise<void> | undefined;
@@ -106,6 +114,15 @@ export class Prober {
       else views.set(id, { outcome: 'probing', findings: [] });
     }
     return views;
+  }
+
+  /**
+   * Nodes that did not answer their latest probes, and since when (the first of those
+   * probes). A node answering again leaves the map. Storage coordination counts a
+   * holder down from this, and out after its down-to-out delay.
+   */
+  unreachable(): ReadonlyMap<string, number> {
+    return new Map(this.#unansweredSince);
   }
 
   start(): void {
@@ -202,6 +219,11 @@ export class Prober {
     if (!p) return;
     const result = await this.#probe(view);
     const now = this.#now();
+    if (result.kind === 'unanswered') {
+      if (!this.#unansweredSince.has(view.nodeId)) this.#unansweredSince.set(view.nodeId, now);
+    } else {
+      this.#unansweredSince.delete(view.nodeId);
+    }
     p.window = recordProbe(p.window, result);
     p.lastProbeAt = now;
     const verdict = judgeWindow(p.window, this.#policy, now);
@@ -222,8 +244,10 @@ export class Prober {
 
   /** Fetches and verifies the node's chain at its federation entrypoints and compares it with the log. */
   async #probe(view: NodeView): Promise<ProbeResult> {
-    const entrypoints = view.history.services.filter((s) => s.document.type === 'federation').flatMap((s) => s.document.entrypoints);
-    if (entrypoints.length === 0) return { kind: 'integrity', code: 'service.not_offered', detail: 'no current service manifest of type "federation" names an entrypoint to probe' };
+    const entrypoints = PROBED_SERVICE_TYPES.flatMap((type) => view.history.services.filter((s) => s.document.type === type).flatMap((s) => s.document.entrypoints));
+    if (entrypoints.length === 0) {
+      return { kind: 'integrity', code: 'service.not_offered', detail: `no current service manifest of type ${PROBED_SERVICE_TYPES.map((t) => `"${t}"`).join(' or ')} names an entrypoint to probe` };
+    }
     let lastUnanswered = '';
     for (const url of entrypoints) {
       try {
