@@ -322,6 +322,19 @@ export function metadataBucket(operator: string, spec: Partial<KvSpec> = {}): Kv
   });
 }
 
+/** The storage projection (apps/storage-coordinator): each chunk's status, for `GET /chunk_status`. */
+export const STORAGE = 'storage';
+
+/** The storage projection's bucket: `chunk.<cid>` → the chunk's status (JSON; at most 255 shards). */
+export function storageBucket(operator: string, spec: Partial<KvSpec> = {}): KvDefinition {
+  return projectionBucket(operator, STORAGE, {
+    description: 'DMF storage projection: chunk status (erasure group, health, shards)',
+    max_value_size: 64 * KiB,
+    max_bytes: 4 * GiB,
+    ...spec,
+  });
+}
+
 export interface DefinitionsForOptions {
   /** This operator's token. */
   operator: string;
@@ -347,6 +360,7 @@ export function definitionsFor(options: DefinitionsForOptions): Definition[] {
     federatedStream(operator, peers, { domain: options.domain, limits: options.limits }),
     recordLedgerBucket(operator),
     metadataBucket(operator),
+    storageBucket(operator),
     recordLedgerConsumer(operator, options.consumers),
   ];
 }

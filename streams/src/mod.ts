@@ -7,6 +7,8 @@ export {
   federatedStream,
   METADATA,
   metadataBucket,
+  storageBucket,
+  STORAGE,
   nanos,
   originStream,
   projectionBucket,

@@ -85,9 +85,10 @@ describe('definitionsFor', () => {
       'stream:FEDERATED_opa',
       'kv:record_ledger_opa',
       'kv:metadata_opa',
+      'kv:storage_opa',
       'consumer:record_ledger',
     ]);
-    const consumer = defs[4];
+    const consumer = defs[5];
     expect(consumer?.kind === 'consumer' && consumer.stream).toBe('FEDERATED_opa');
   });
 

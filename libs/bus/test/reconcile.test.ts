@@ -13,6 +13,7 @@ import {
   originSubjects,
   projectionBucketName,
   METADATA,
+  STORAGE,
   RECORD_LEDGER,
   type Definition,
   type StreamDefinition,
@@ -47,11 +48,12 @@ describe('applyDefinitions', () => {
       { kind: 'stream', name: FED_A, action: 'created' },
       { kind: 'kv', name: projectionBucketName(RECORD_LEDGER, 'opa'), action: 'created' },
       { kind: 'kv', name: projectionBucketName(METADATA, 'opa'), action: 'created' },
+      { kind: 'kv', name: projectionBucketName(STORAGE, 'opa'), action: 'created' },
       { kind: 'consumer', name: `${FED_A}/${RECORD_LEDGER}`, action: 'created' },
     ]);
     const before = await jsm.streams.info(FED_A);
     const second = await applyDefinitions(jsm, defs);
-    expect(second.map((e) => e.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(second.map((e) => e.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
     const after = await jsm.streams.info(FED_A);
     expect(after.config).toEqual(before.config);
     expect(after.created).toBe(before.created);
@@ -65,6 +67,7 @@ describe('applyDefinitions', () => {
       `${FED_A}:updated`,
       `${projectionBucketName(RECORD_LEDGER, 'opa')}:unchanged`,
       `${projectionBucketName(METADATA, 'opa')}:unchanged`,
+      `${projectionBucketName(STORAGE, 'opa')}:unchanged`,
       `${FED_A}/${RECORD_LEDGER}:unchanged`,
     ]);
     expect(report[1]?.changed?.map((d) => d.field)).toEqual(['sources']);
@@ -91,8 +94,8 @@ describe('applyDefinitions', () => {
     if (kv?.kind !== 'kv') throw new Error('no kv definition');
     kv.config.max_value_size = 2048;
     const report = await applyDefinitions(jsm, defs);
-    // ORIGIN, FEDERATED, the ledger bucket, the metadata bucket, the consumer.
-    expect(report.map((e) => e.action)).toEqual(['updated', 'unchanged', 'updated', 'unchanged', 'updated']);
+    // ORIGIN, FEDERATED, the ledger bucket, the metadata and storage buckets, the consumer.
+    expect(report.map((e) => e.action)).toEqual(['updated', 'unchanged', 'updated', 'unchanged', 'unchanged', 'updated']);
     expect((await jsm.streams.info(ORIGIN_A)).config.max_msg_size).toBe(32 * 1024);
     expect((await jsm.streams.info(kvStreamName(projectionBucketName(RECORD_LEDGER, 'opa')))).config.max_msg_size).toBe(2048);
     expect((await jsm.consumers.info(FED_A, RECORD_LEDGER)).config.ack_wait).toBe(5_000_000_000);
@@ -139,7 +142,7 @@ describe('applyDefinitions', () => {
     const defs = definitionsFor({ operator: 'opz', peers: [], limits });
     const reversed: Definition[] = [...defs].reverse();
     const report = await applyDefinitions(jsm, reversed);
-    expect(report.map((e) => e.kind)).toEqual(['stream', 'stream', 'kv', 'kv', 'consumer']);
+    expect(report.map((e) => e.kind)).toEqual(['stream', 'stream', 'kv', 'kv', 'kv', 'consumer']);
     expect(report.every((e) => e.action === 'created')).toBe(true);
   });
 });
