@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { collect } from '../options.ts';
+import { registerStorageNodes } from './storage-nodes.ts';
 
 type SchemeModule = typeof import('@dmf/erasure');
 
@@ -39,7 +40,8 @@ function probability(field: string, raw: string): number {
 }
 
 export function registerStorage(program: Command): void {
-  const storage = program.command('storage').description('storage durability: closed forms and a seeded churn simulation (docs/durability.md)');
+  const storage = program.command('storage').description('storage: the reference storage agent, files in and out through a coordinator, chunk status, and the durability model (docs/storage.md, docs/durability.md)');
+  registerStorageNodes(storage);
 
   storage
     .command('simulate')

@@ -50,6 +50,17 @@ export interface UpConfig {
   rateLimitPerTenSeconds: number;
   /** Federation (spec 4.2): who to join through, what the prober may reach, and how it probes. */
   federation: FederationConfig;
+  /** Storage coordination (spec 7): repair timing and limits. */
+  storage: StorageConfig;
+}
+
+export interface StorageConfig {
+  /** Seconds a holder may be unreachable before its shards are rebuilt elsewhere. DMF_STORAGE_DOWN_TO_OUT. Default 1800. */
+  downToOutSeconds: number;
+  /** Seconds between two passes of the chunk checker. DMF_STORAGE_CHECK_INTERVAL. Default 5. */
+  checkIntervalSeconds: number;
+  /** Repair traffic each storage node may carry per hour, MiB. DMF_STORAGE_REPAIR_MB_PER_HOUR. Default 10240. */
+  repairMibPerHour: number;
 }
 
 export interface FederationConfig {
@@ -73,6 +84,8 @@ export interface FederationConfig {
     badFingerprintLimit?: number;
     /** Invalid records its ORIGIN may carry (and 5%). DMF_INVALID_METADATA_LIMIT. Default 20. */
     invalidMetadataLimit?: number;
+    /** Operators whose attestations admit a node (spec 4.2: 2; 1 for a single-operator deployment). DMF_ATTESTERS_NEEDED. Default 2. */
+    attestersNeeded?: number;
     /** Nodes never seen before that may be announced here, and probe windows opened, per hour. DMF_NEW_NODES_PER_HOUR. Default 20. */
     newNodesPerHour?: number;
   };
@@ -101,10 +114,10 @@ export interface UpFlags {
 }
 
 // The node manifest's `capabilities.region`.
-const REGION = new RegExp(REGION_PATTERN);
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const REGION = new RegExp(REGION_PATTERN);
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function fail(field: string, reason: string): never {
+export function fail(field: string, reason: string): never {
   throw new CliError(`${field}: ${reason}`, EXIT.usage);
 }
 
@@ -112,7 +125,7 @@ function list(value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function parsePort(field: string, raw: string): number {
+export function parsePort(field: string, raw: string): number {
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port < 1 || port > 65535) fail(field, `${JSON.stringify(raw)} is not a TCP port (1-65535)`);
   return port;
@@ -121,18 +134,18 @@ function parsePort(field: string, raw: string): number {
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** An IP address, or a host name that is not a malformed dotted-decimal address. */
-function parseHost(field: string, raw: string): string {
+export function parseHost(field: string, raw: string): string {
   if (isIP(raw)) return raw;
   if (/^[\d.]+$/.test(raw) || !HOSTNAME.test(raw)) fail(field, `${JSON.stringify(raw)} is not an IP address or host name`);
   return raw;
 }
 
-function defaultPublicUrl(host: string, port: number): string {
+export function defaultPublicUrl(host: string, port: number): string {
   const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   return `https://${name}:${port}`;
 }
 
-function parseUrl(field: string, raw: string, schemes: string[]): string {
+export function parseUrl(field: string, raw: string, schemes: string[]): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -203,6 +216,7 @@ function loadFederationConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: strin
     badFingerprintLimit: threshold('DMF_BAD_FINGERPRINT_LIMIT'),
     invalidMetadataLimit: threshold('DMF_INVALID_METADATA_LIMIT'),
     newNodesPerHour: threshold('DMF_NEW_NODES_PER_HOUR'),
+    attestersNeeded: threshold('DMF_ATTESTERS_NEEDED'),
   };
   return {
     thresholds: Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined)),
@@ -215,6 +229,20 @@ function loadFederationConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: strin
     quarantined,
     probeIntervalSeconds,
     probeWindowSeconds,
+  };
+}
+
+function loadStorageConfig(env: NodeJS.ProcessEnv): StorageConfig {
+  const number = (name: string, fallback: number, min: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < min) fail(name, `${JSON.stringify(raw)} must be a whole number, at least ${min}`);
+    return Number(raw);
+  };
+  return {
+    downToOutSeconds: number('DMF_STORAGE_DOWN_TO_OUT', 1800, 0),
+    checkIntervalSeconds: number('DMF_STORAGE_CHECK_INTERVAL', 5, 1),
+    repairMibPerHour: number('DMF_STORAGE_REPAIR_MB_PER_HOUR', 10_240, 1),
   };
 }
 
@@ -280,5 +308,6 @@ export function loadUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv, cwd: string
     rateLimitPerTenSeconds: rateLimit(env.DMF_RATE_LIMIT),
     operatorKeyFile: (flags.operatorKey ?? env.DMF_OPERATOR_KEY) ? resolve(cwd, (flags.operatorKey ?? env.DMF_OPERATOR_KEY) as string) : undefined,
     federation: loadFederationConfig(flags, env, cwd),
+    storage: loadStorageConfig(env),
   };
 }

@@ -59,7 +59,10 @@ async function exists(path: string): Promise<boolean> {
  * localhost and the configured host). Operator certificates, when configured, are
  * used as they are.
  */
-export async function loadOrCreateIdentity(config: UpConfig): Promise<NodeIdentity> {
+/** The settings an identity is made from (`dmf up`'s, or a storage agent's). */
+export type IdentityConfig = Pick<UpConfig, 'dataDir' | 'operator' | 'host' | 'operatorKeyFile' | 'tlsCertFile' | 'tlsKeyFile'>;
+
+export async function loadOrCreateIdentity(config: IdentityConfig): Promise<NodeIdentity> {
   const keysDir = join(config.dataDir, 'keys');
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
   const keyFile = join(keysDir, 'node.key');

@@ -10,9 +10,12 @@ export const NODE_MANIFEST_RENEW_BEFORE_MS = 86_400_000;
 export interface NodeManifestContent {
   services: string[];
   region: string;
-  jetstreamDomain: string;
+  /** JetStream domain of a node that federates over NATS (a storage agent has none). */
+  jetstreamDomain?: string;
   /** Operator token of this node's ORIGIN stream (capability `origin_operator`): what peers source. */
-  originOperator: string;
+  originOperator?: string;
+  /** More capabilities (e.g. a storage agent's `storage: { capacity_bytes }`). */
+  capabilities?: Record<string, unknown>;
   mirrors: string[];
   version: string;
 }
@@ -39,7 +42,12 @@ export function manifestBody(signers: NodeSigners, content: NodeManifestContent)
     node_id: signers.node.did,
     ...(signers.manifest.did !== signers.node.did ? { operator: signers.manifest.did } : {}),
     services: [...content.services],
-    capabilities: { region: content.region, jetstream_domain: content.jetstreamDomain, origin_operator: content.originOperator },
+    capabilities: {
+      ...content.capabilities,
+      region: content.region,
+      ...(content.jetstreamDomain === undefined ? {} : { jetstream_domain: content.jetstreamDomain }),
+      ...(content.originOperator === undefined ? {} : { origin_operator: content.originOperator }),
+    },
     public_key: signers.service.did,
     mirrors: [...content.mirrors],
     version: content.version,

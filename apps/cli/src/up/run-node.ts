@@ -1,5 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { rootCertificates } from 'node:tls';
+import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Redis } from 'ioredis';
@@ -9,6 +8,8 @@ import { definitionsFor, federatedStreamName, peersOfSources } from '@dmf/stream
 import { startFederationRole } from '@dmf/federation';
 import { createHttpServer } from '@dmf/http';
 import { CATEGORY_SNAPSHOT_PATH, metadataErrorFamily, startMetadataRole, storeUnavailableFamily } from '@dmf/metadata';
+import { startStorageRole } from '@dmf/storage-coordinator';
+import { createClient } from '@dmf/client';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { connectJetStream } from '../nats-connection.ts';
 import { redactUrl } from '../redact-url.ts';
@@ -23,6 +24,8 @@ import { refreshNodeManifest } from './node-manifest.ts';
 import { lastPublishedNodeManifest, publishNodeManifest } from './node-manifest-publisher.ts';
 import { refreshServiceManifest } from './service-manifest.ts';
 import { startFailure } from './start-errors.ts';
+import { registryStorageNodes, sendRepairTask } from './storage-wiring.ts';
+import { readTrustedCas } from './trusted-cas.ts';
 import { NODE_MANIFEST_PATH, SERVICE_MANIFESTS_PATH, registerWellKnownRoutes } from './well-known-routes.ts';
 
 export interface RunningNode {
@@ -64,22 +67,6 @@ async function createDataDir(dataDir: string): Promise<void> {
   } catch (cause) {
     throw new CliError(`data folder: cannot create ${dataDir}: ${(cause as Error).message}`, EXIT.usage, { cause });
   }
-}
-
-/** The federation peers' CAs this node trusts: the configured files, plus its own CA (a self-signed node probing a peer made the same way trusts Node's roots and these). */
-async function readTrustedCas(files: readonly string[], ownCaFile: string | undefined): Promise<string[]> {
-  if (files.length === 0) return [];
-  const pems: string[] = [...rootCertificates];
-  for (const file of [...files, ...(ownCaFile ? [ownCaFile] : [])]) {
-    try {
-      const pem = await readFile(file, 'utf8');
-      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('holds no PEM certificate');
-      pems.push(pem);
-    } catch (cause) {
-      throw new CliError(`--trust-ca/DMF_TRUST_CA: cannot use ${file}: ${(cause as Error).message}`, EXIT.usage, { cause });
-    }
-  }
-  return pems;
 }
 
 /**
@@ -197,8 +184,8 @@ export async function runNode(
     checkpoint();
 
     const manifestContent = {
-      // Roles that exist so far: the federation plumbing (log, sourcing, record ledger) and metadata.
-      services: ['federation', 'metadata'],
+      // Roles that exist so far: the federation plumbing (log, sourcing, record ledger), metadata and storage coordination.
+      services: ['federation', 'metadata', 'storage_coord'],
       region: config.region,
       jetstreamDomain: config.domain,
       originOperator: config.operator,
@@ -255,6 +242,7 @@ export async function runNode(
         ...(config.federation.thresholds.churnLimit ? { churnLimit: config.federation.thresholds.churnLimit } : {}),
         ...(config.federation.thresholds.badFingerprintLimit ? { badFingerprintLimit: config.federation.thresholds.badFingerprintLimit } : {}),
         ...(config.federation.thresholds.invalidMetadataLimit ? { invalidMetadataLimit: config.federation.thresholds.invalidMetadataLimit } : {}),
+        ...(config.federation.thresholds.attestersNeeded ? { attestersNeeded: config.federation.thresholds.attestersNeeded } : {}),
       },
       announceLimits: config.federation.thresholds.newNodesPerHour ? { newNodesPerHour: config.federation.thresholds.newNodesPerHour } : {},
       ownManifests: () => ({ node_manifest: nodeManifest, service_manifests: serviceManifests }),
@@ -266,6 +254,35 @@ export async function runNode(
     lifecycle.add('federation role', () => federation.close());
     checkpoint();
 
+    // Repairs post tasks to storage nodes, which fetch and rebuild shards before they
+    // answer: a client of its own with a longer timeout than the prober's.
+    const storageClient = createClient({
+      allow: config.federation.allowAddresses,
+      ...(trustedCas.length > 0 ? { ca: trustedCas } : {}),
+      timeoutMs: 120_000,
+      isQuarantined: (nodeId) => ['quarantined', 'delisted'].includes(federation.projection.registry().nodes.get(nodeId)?.state ?? ''),
+    });
+    lifecycle.add('storage client', () => storageClient.close());
+    const storage = await startStorageRole({
+      js,
+      jsm,
+      operator: config.operator,
+      key: identity.key,
+      redis,
+      logger: log,
+      registryNodes: () => registryStorageNodes(federation.projection.registry()),
+      unreachable: () => federation.prober.unreachable(),
+      isAdmitted: (nodeId) => federation.projection.registry().nodes.get(nodeId)?.state === 'admitted',
+      send: (target, task) => sendRepairTask(storageClient, target, task),
+      policy: {
+        downToOutMs: config.storage.downToOutSeconds * 1000,
+        intervalMs: config.storage.checkIntervalSeconds * 1000,
+        repairBytesPerNode: config.storage.repairMibPerHour * 2 ** 20,
+      },
+    });
+    lifecycle.add('storage role', () => storage.close());
+    checkpoint();
+
     const app = await createHttpServer({
       tls: identity.tls,
       info: { title: 'DMF node', version: DMF_VERSION, description: `DMF node of operator ${config.operator}` },
@@ -275,6 +292,7 @@ export async function runNode(
     });
     metadata.register(app);
     federation.register(app);
+    storage.register(app);
     registerWellKnownRoutes(app, { nodeManifest: () => nodeManifest, serviceManifests: () => serviceManifests });
     lifecycle.add('https', () => app.close());
     // The federation service's manifest pins the exact OpenAPI document served. Signed
@@ -290,7 +308,7 @@ export async function runNode(
           openapiBytes: openapi.rawPayload,
           version: DMF_VERSION,
         });
-      serviceManifests = [await describe('federation'), await describe('metadata_index')];
+      serviceManifests = [await describe('federation'), await describe('metadata_index'), await describe('storage_coord')];
     };
     await refreshServices();
     try {
@@ -310,7 +328,9 @@ export async function runNode(
     print(`  streams    ${report.length} definitions applied${changed.length ? `: ${changed.join(', ')}` : ', all unchanged'}`);
     const snapshotEvery = config.snapshotIntervalSeconds > 0 ? `every ${config.snapshotIntervalSeconds} s` : 'on request only';
     print(`  roles      record ledger; metadata (projector at sequence ${metadata.projector.stats().position}, snapshots ${snapshotEvery}) on FEDERATED (${config.peers.length} peer(s))`);
+    print(`             storage coordination (${storage.projection.stats().groups} erasure group record(s); holders out after ${config.storage.downToOutSeconds} s down)`);
     print(`  https      ${url}/publish_manifest, /manifest/<id>, /creator/<did>, /category/<tag>, ${CATEGORY_SNAPSHOT_PATH}`);
+    print(`             ${url}/assign_erasure_group, /chunk_status/<cid>, /repair_task, /storage_nodes`);
     print(`             ${url}${NODE_MANIFEST_PATH}, ${SERVICE_MANIFESTS_PATH}, /openapi.json, /healthz`);
     if (identity.caFile) print(`  tls        self-signed; trust ${identity.caFile} (curl --cacert ${identity.caFile} ${url}/openapi.json)`);
     lifecycle.add(
