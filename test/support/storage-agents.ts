@@ -33,6 +33,8 @@ export interface RunningAgent {
   nodeId: string;
   dataDir: string;
   output(): string;
+  /** Whether the process still runs. */
+  alive(): boolean;
   /** SIGKILL: the agent vanishes as a crashed machine would. */
   kill(): Promise<void>;
   /** SIGINT, then waits for the exit. */
@@ -73,6 +75,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     nodeId,
     dataDir,
     output: () => out,
+    alive: () => child.exitCode === null && child.signalCode === null,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

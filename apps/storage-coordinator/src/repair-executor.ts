@@ -78,6 +78,31 @@ export class RepairExecutor {
     for (const { node } of [...body.read, ...body.rebuild]) traffic.set(node, (traffic.get(node) ?? 0) + g.shard_bytes);
     const wait = this.#o.cap.take(traffic, now);
     if (wait > 0) throw new RepairDeferred(wait);
+    const task = await this.#issue(chunk, groupId, body.read, body.rebuild, now);
+    this.#o.logger.info({ chunk, group: groupId, task: task.id, method: body.method, rebuild: body.rebuild.map((r) => r.shard) }, 'repair task issued');
+    return this.#run(task);
+  }
+
+  /**
+   * Executes a repair task another node posted here (in the log already). Storage nodes
+   * take tasks only from their coordinators, so this node adopts it: the same reads and
+   * rebuilds in a task of its own, signed and published, which is what is executed.
+   */
+  async execute(taskId: string): Promise<RepairOutcome> {
+    // A task posted here is published first; wait for it to be read back.
+    if (!(await this.#o.projection.waitFor(taskId, 10_000))) throw new Error(`repair task ${taskId} is not in the log (yet)`);
+    const posted = this.#o.projection.task(taskId) as TaskRecord;
+    const self = this.#o.key.did;
+    if (posted.document.coordinator === self) return this.#run(posted);
+    const current = this.#o.projection.current(posted.document.chunk);
+    if (!current || current.id !== posted.document.group) return { outcome: 'superseded', task: taskId, ...(current ? { group: current.id } : {}) };
+    const adopted = await this.#issue(posted.document.chunk, posted.document.group, posted.document.read, posted.document.rebuild, Date.now());
+    this.#o.logger.info({ chunk: posted.document.chunk, posted: taskId, task: adopted.id, by: posted.document.coordinator }, 'posted repair task adopted');
+    return { ...(await this.#run(adopted)), adopted: taskId };
+  }
+
+  /** Signs and publishes a repair task of this node. */
+  async #issue(chunk: string, groupId: string, read: RepairTask['read'], rebuild: RepairTask['rebuild'], now: number): Promise<TaskRecord> {
     const self = this.#o.key.did;
     const issued = new Date(now);
     const task = signRecord(
@@ -86,8 +111,8 @@ export class RepairExecutor {
         coordinator: self,
         group: groupId,
         chunk,
-        read: body.read,
-        rebuild: body.rebuild,
+        read,
+        rebuild,
         seq: this.#o.projection.highestTaskSeq(groupId, self) + 1,
         issued_at: issued.toISOString(),
         expires_at: new Date(now + (this.#o.taskValidityMs ?? 3_600_000)).toISOString(),
@@ -96,15 +121,7 @@ export class RepairExecutor {
       { now: issued },
     );
     await publishRecord(this.#o.js, { operator: this.#o.operator, kind: task.kind, id: task.id, bytes: canonicalBytes(task.document) });
-    this.#o.logger.info({ chunk, group: groupId, task: task.id, method: body.method, rebuild: body.rebuild.map((r) => r.shard) }, 'repair task issued');
-    return this.#run({ id: task.id, document: task.document as RepairTask });
-  }
-
-  /** Executes a repair task held in the log (one this node issued, or one posted to it). */
-  async execute(taskId: string): Promise<RepairOutcome> {
-    // A task posted here is published first; wait for it to be read back.
-    if (!(await this.#o.projection.waitFor(taskId, 10_000))) throw new Error(`repair task ${taskId} is not in the log (yet)`);
-    return this.#run(this.#o.projection.task(taskId) as TaskRecord);
+    return { id: task.id, document: task.document as RepairTask };
   }
 
   async #run(task: TaskRecord): Promise<RepairOutcome> {

@@ -22,8 +22,12 @@ export type RepairJob = { kind: 'plan'; chunk: string; group: string } | { kind:
 /** What a processed job came to (kept with the completed job, shown by GET /chunk_status). */
 export interface RepairOutcome {
   outcome: 'repaired' | 'superseded' | 'healthy';
+  /** The task executed (this node's). */
   task?: string;
+  /** The group after the job (the next version when repaired). */
   group?: string;
+  /** The task another node posted, which this node adopted as `task`. */
+  adopted?: string;
 }
 
 export interface RepairJobView {

@@ -9,6 +9,7 @@
  * | `POST /repair_task` | 202: a signed repair task from an admitted node, accepted and queued (idempotent) |
  * | `POST /shard_report` | 202: a storage node's signed shard report, in the log (idempotent) |
  * | `GET /erasure_group/:id` | the signed erasure group record |
+ * | `GET /repair_task/:id` | a repair task in the log, and its job here (state, outcome) |
  * | `GET /storage_nodes` | the admitted storage nodes, with free bytes and standing |
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -29,6 +30,7 @@ export const STORAGE_ROUTES = Object.freeze({
   repairTask: '/repair_task',
   shardReport: '/shard_report',
   group: '/erasure_group/:id',
+  task: '/repair_task/:id',
   nodes: '/storage_nodes',
 });
 
@@ -235,6 +237,26 @@ export function registerStorageRoutes(app: DmfHttpServer, o: StorageRoutesOption
       const group = o.projection.group(id);
       if (!group) throw notFound('params.id', 'no erasure group with this record id is known here');
       return group.document as unknown as Record<string, unknown>;
+    },
+  );
+
+  app.get(
+    STORAGE_ROUTES.task,
+    {
+      schema: {
+        summary: 'A repair task in the log, and how its job here went (queued, active, completed with its outcome, failed with the reason)',
+        tags: [TAG],
+        params: IdParams,
+        response: { 200: Type.Object({ record: Open('the signed repair_task record'), job: Type.Union([Open('id, state, attempts, failed_reason, outcome'), Type.Null()]) }) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if (!new RegExp(SHA256_HEX_PATTERN).test(id)) throw invalid('params.id', 'not a record id (lowercase hex SHA-256)');
+      const task = o.projection.task(id);
+      if (!task) throw notFound('params.id', 'no repair task with this record id is known here');
+      const job = (await o.queue.view(executeJobId(id))) ?? (await o.queue.view(repairJobId(task.document.chunk, task.document.group)));
+      return { record: task.document as unknown as Record<string, unknown>, job: (job as Record<string, unknown> | undefined) ?? null };
     },
   );
 
