@@ -48,8 +48,9 @@ export class AgentState {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
-    const parsed = JSON.parse(text) as StateFile;
-    this.#seq = parsed.seq;
+    const parsed = JSON.parse(text) as Partial<StateFile>;
+    if (!Number.isSafeInteger(parsed.seq) || !Array.isArray(parsed.shards)) throw new Error(`${this.#file}: not an agent state file (seq and shards expected)`);
+    this.#seq = parsed.seq as number;
     for (const s of parsed.shards) this.#shards.set(shardKey(s.chunk, s.shard), s);
   }
 
@@ -74,7 +75,8 @@ export class AgentState {
 
   /** Writes the file; writes never overlap, the last one holds everything. */
   save(): Promise<void> {
-    this.#saving = this.#saving.then(async () => {
+    // After a failed write (disk full) the next one tries again: the chain must not stay rejected.
+    this.#saving = this.#saving.catch(() => undefined).then(async () => {
       const body: StateFile = { seq: this.#seq, shards: this.shards() };
       await writeFile(`${this.#file}.tmp`, `${JSON.stringify(body)}\n`);
       await rename(`${this.#file}.tmp`, this.#file);

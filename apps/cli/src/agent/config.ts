@@ -48,8 +48,12 @@ const UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, 
 export function parseBytes(field: string, raw: string): number {
   const match = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]i?)?b?$/i.exec(raw.trim());
   const unit = UNITS[(match?.[2] ?? '').toLowerCase()];
-  const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : Number.NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < 1) fail(field, `${JSON.stringify(raw)} is not a size in bytes (e.g. 500000000, 500MB, 10GiB)`);
+  // Rounded, not floored: 4.1 × 10^6 is 4099999.999... in floating point.
+  const exact = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN;
+  const bytes = Math.round(exact);
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || Math.abs(exact - bytes) > 1e-6 * Math.max(1, exact)) {
+    fail(field, `${JSON.stringify(raw)} is not a whole number of bytes (e.g. 500000000, 500MB, 10GiB)`);
+  }
   return bytes;
 }
 

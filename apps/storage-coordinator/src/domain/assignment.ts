@@ -12,7 +12,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { schemeShardBytes } from '@dmf/erasure';
-import type { ErasureGroup, PopularityTier } from '@dmf/protocol';
+import { MAX_CHUNK_BYTES, type ErasureGroup, type PopularityTier } from '@dmf/protocol';
 import { placeShards, PlacementError, type PlacementPolicy, type StorageNode } from './placement.ts';
 import { modelScheme, schemeFor, shardCount, type Scheme } from './tier-scheme.ts';
 
@@ -40,6 +40,9 @@ export class AssignmentError extends Error {
 }
 
 export function assignGroup(request: AssignRequest, coordinator: string, nodes: readonly StorageNode[], policy?: PlacementPolicy): GroupBody {
+  if (!Number.isSafeInteger(request.size) || request.size < 1 || request.size > MAX_CHUNK_BYTES) {
+    throw new AssignmentError('assign.invalid', '$.size', `${request.size} is not a chunk size in bytes (1 to ${MAX_CHUNK_BYTES})`);
+  }
   let scheme: Scheme;
   try {
     scheme = schemeFor(request.tier, request.scheme);
@@ -81,7 +84,7 @@ export function assignGroup(request: AssignRequest, coordinator: string, nodes: 
  */
 export function sameAssignment(existing: ErasureGroup, request: AssignRequest): true {
   const scheme = request.scheme ?? existing.scheme;
-  const same = existing.size === request.size && existing.tier === request.tier && isDeepStrictEqual(existing.scheme, scheme) && isDeepStrictEqual(existing.shards, [...request.shards]);
+  const same = existing.chunk === request.chunk && existing.size === request.size && existing.tier === request.tier && isDeepStrictEqual(existing.scheme, scheme) && isDeepStrictEqual(existing.shards, [...request.shards]);
   if (!same) {
     throw new AssignmentError('assign.conflict', '$.chunk', `already assigned by ${existing.coordinator} with another size, tier, scheme or shards; shards move by repair, not by a new assignment`);
   }
