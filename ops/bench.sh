@@ -4,6 +4,7 @@
 # scale, 1,000,000 manifests by default (`npm run bench:metadata -- --manifests 200000`).
 # `npm run bench:federation` (--federation): publish at A → visible at B, hub + two operators.
 # `npm run bench:erasure` (--erasure): codec MB/s per core against @ronomon/reed-solomon when installed.
+# `npm run bench:storage` (--storage): repair planning, chunks/s from degraded report to queued job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ops/lib/prereqs.sh
@@ -13,6 +14,11 @@ dmf_require_servers nats-server
 if [ "${1:-}" = "--erasure" ]; then
   shift
   exec npx tsx bench/erasure.ts "$@"
+fi
+if [ "${1:-}" = "--storage" ]; then
+  shift
+  dmf_require_servers redis-server
+  exec npx tsx bench/storage-repair.ts "$@"
 fi
 if [ "${1:-}" = "--federation" ]; then
   shift

@@ -55,6 +55,9 @@ export interface CheckerStats {
 
 type Standing = 'up' | 'down' | 'out';
 
+/** Chunks whose writes are in flight at once. */
+const IN_FLIGHT = 128;
+
 /** KV key of a chunk's status. CIDs (base32, lowercase) are valid key tokens. */
 export function chunkKey(chunk: string): string {
   return `chunk.${chunk}`;
@@ -119,11 +122,18 @@ export class ChunkChecker {
     for (const node of this.#standingChanges(statuses, now)) for (const chunk of this.#o.projection.chunksHeldBy(node)) dirty.add(chunk);
     if (now - this.#lastSweep >= this.#policy.sweepMs) {
       this.#lastSweep = now;
+      this.#o.queue.forget();
       for (const chunk of this.#o.projection.chunks()) dirty.add(chunk);
     }
     const rate = this.failureRate(candidates.length, now);
     this.#stats.failureRatePerDay = rate;
-    for (const chunk of dirty) await this.#judge(chunk, statuses, now, rate);
+    // Judged in batches whose KV writes and queue additions are in flight together: one
+    // after another, each would wait a round trip to nats-server or Redis.
+    const chunks = [...dirty];
+    for (let i = 0; i < chunks.length; i += IN_FLIGHT) {
+      const plans = await Promise.all(chunks.slice(i, i + IN_FLIGHT).map((chunk) => this.#judge(chunk, statuses, now, rate)));
+      this.#stats.queued += await this.#o.queue.plan(plans.filter((p) => p !== undefined));
+    }
     this.#stats.ticks++;
   }
 
@@ -145,9 +155,10 @@ export class ChunkChecker {
     return changed;
   }
 
-  async #judge(chunk: string, statuses: ReadonlyMap<string, HolderStatus>, now: number, rate: number): Promise<void> {
+  /** Writes the chunk's status when it changed; returns the repair to queue when it is degraded. */
+  async #judge(chunk: string, statuses: ReadonlyMap<string, HolderStatus>, now: number, rate: number): Promise<{ chunk: string; group: string; priority: number } | undefined> {
     const state = this.#o.projection.state(chunk, statuses, now, this.#policy);
-    if (!state) return;
+    if (!state) return undefined;
     this.#stats.judged++;
     const status = chunkStatus(state);
     const json = JSON.stringify(status);
@@ -160,11 +171,11 @@ export class ChunkChecker {
     }
     if (state.health.condition === 'lost') {
       this.#stats.lost++;
-      return;
+      return undefined;
     }
-    if (state.health.condition !== 'degraded') return;
+    if (state.health.condition !== 'degraded') return undefined;
     this.#stats.degraded++;
     const days = expectedDaysToLoss(state.health.effective, kOf(state.document), rate);
-    if (await this.#o.queue.plan(chunk, state.group, repairPriority(days))) this.#stats.queued++;
+    return { chunk, group: state.group, priority: repairPriority(days) };
   }
 }

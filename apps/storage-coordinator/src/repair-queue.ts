@@ -52,19 +52,32 @@ const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } };
 export class RepairQueue {
   readonly queue: Queue<RepairJob, RepairOutcome>;
   readonly #logger: Logger;
+  readonly #planned = new Set<string>();
 
   constructor(connection: Redis, operator: string, logger: Logger) {
     this.queue = new Queue<RepairJob, RepairOutcome>(repairQueueName(operator), { connection });
     this.#logger = logger;
   }
 
-  /** Queues the repair of a degraded chunk's current group; true when it was not queued already. */
-  async plan(chunk: string, group: string, priority: number): Promise<boolean> {
-    const id = repairJobId(chunk, group);
-    // Asked first only to report it: add() itself leaves a job it holds as it is.
-    if (await this.queue.getJob(id)) return false;
-    await this.queue.add('plan', { kind: 'plan', chunk, group }, { jobId: id, priority, ...REPAIR_RETRY, ...KEEP });
-    return true;
+  /**
+   * Queues the repair of degraded chunks' current groups in one round trip; resolves
+   * with how many were not queued by this process before. BullMQ leaves a job it holds
+   * as it is, so a repeat is harmless; the memory of what was queued only spares Redis
+   * the repeats, and `forget()` clears it (the checker does on every sweep, so a chunk
+   * whose job finished and was removed is queued again while it stays degraded).
+   */
+  async plan(items: readonly { chunk: string; group: string; priority: number }[]): Promise<number> {
+    const fresh = items.filter(({ chunk, group }) => !this.#planned.has(repairJobId(chunk, group)));
+    if (fresh.length === 0) return 0;
+    await this.queue.addBulk(
+      fresh.map(({ chunk, group, priority }) => ({ name: 'plan', data: { kind: 'plan' as const, chunk, group }, opts: { jobId: repairJobId(chunk, group), priority, ...REPAIR_RETRY, ...KEEP } })),
+    );
+    for (const { chunk, group } of fresh) this.#planned.add(repairJobId(chunk, group));
+    return fresh.length;
+  }
+
+  forget(): void {
+    this.#planned.clear();
   }
 
   /** Queues the execution of a posted repair task, ahead of planned repairs. */
@@ -94,6 +107,7 @@ export class RepairQueue {
   /** Empties the queue (every job, in every state): the checker then queues what the log says. */
   async rebuild(): Promise<void> {
     await this.queue.obliterate({ force: true });
+    this.#planned.clear();
     this.#logger.info({ queue: this.queue.name }, 'repair queue emptied, to be filled from the log');
   }
 
