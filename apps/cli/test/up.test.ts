@@ -234,7 +234,7 @@ describe('dmf up (embedded)', () => {
 
       const second = await runDmf(['up', '--data', dir, '--port', String(await freePort())], { env: cleanEnv() });
       expect(second.code).toBe(1);
-      expect(second.stderr).toBe(`dmf: another dmf up (pid ${child.pid}) is using ${dir}; stop it first, or choose another --data folder\n`);
+      expect(second.stderr).toBe(`dmf: another dmf up or storage agent (pid ${child.pid}) is using ${dir}; stop it first, or choose another --data folder\n`);
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

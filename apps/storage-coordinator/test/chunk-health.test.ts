@@ -10,6 +10,10 @@ const stored = (shards: number[], at = 1): ReportedShard[] => shards.map((shard)
 describe('chunkHealth', () => {
   it('is healthy with every shard stored, degraded at the threshold, lost below k', () => {
     expect(defaultRepairThreshold(4, 6)).toBe(5);
+    expect(defaultRepairThreshold(10, 14)).toBe(12);
+    // One parity shard: repair after one loss, not with all live.
+    expect(defaultRepairThreshold(2, 3)).toBe(2);
+    expect(defaultRepairThreshold(1, 3)).toBe(2);
     expect(chunkHealth(layout, stored([0, 1, 2, 3, 4, 5]), up(), 0)).toMatchObject({ condition: 'healthy', effective: 6, toRebuild: [] });
     const degraded = chunkHealth(layout, stored([0, 1, 2, 3, 4]), up(), 0);
     expect(degraded).toMatchObject({ condition: 'degraded', effective: 5, toRebuild: [5] });
@@ -49,5 +53,15 @@ describe('expectedDaysToLoss', () => {
     expect(fewer).toBeCloseTo(1 / 0.11 + 1 / 0.1, 10);
     expect(expectedDaysToLoss(9, 10, 0.01)).toBe(0);
     expect(expectedDaysToLoss(12, 10, 0)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('a group with one parity shard', () => {
+  it('is healthy while every shard is live and degraded after one loss', () => {
+    const holders = ['a', 'b', 'c'];
+    const status = new Map<string, HolderStatus>(holders.map((h) => [h, { subnet: h }]));
+    const all: ReportedShard[] = holders.map((node, shard) => ({ shard, node, state: 'stored', seq: 1 }));
+    expect(chunkHealth({ k: 2, holders }, all, status, 0).condition).toBe('healthy');
+    expect(chunkHealth({ k: 2, holders }, all.slice(0, 2), status, 0)).toMatchObject({ condition: 'degraded', toRebuild: [2] });
   });
 });

@@ -26,10 +26,10 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       const described = await describeProcess(holder);
       // A live process that is not a dmf (a recycled pid) does not hold the folder.
       if (!described || described.cmdline.includes('dmf')) {
-        throw new CliError(`another dmf up (pid ${holder}) is using ${dataDir}; stop it first, or choose another --data folder`, EXIT.failed);
+        throw new CliError(`another dmf up or storage agent (pid ${holder}) is using ${dataDir}; stop it first, or choose another --data folder`, EXIT.failed);
       }
     }
     await rm(file, { force: true }); // stale: its dmf is gone
   }
-  throw new CliError(`cannot lock ${dataDir}: another dmf up keeps taking it`, EXIT.failed);
+  throw new CliError(`cannot lock ${dataDir}: another dmf up or storage agent keeps taking it`, EXIT.failed);
 }

@@ -34,7 +34,7 @@ export interface GroupLayout {
   k: number;
   /** Holder of each shard index. */
   holders: readonly string[];
-  /** Repair when the effective live count is at or below this. Default: k + ceil((n − k) / 2). */
+  /** Repair when the effective live count is at or below this. Default: defaultRepairThreshold(k, n). */
   repairThreshold?: number;
 }
 
@@ -60,8 +60,13 @@ export interface ChunkHealth {
   repairThreshold: number;
 }
 
+/**
+ * Repair once half the parity (rounded up) is gone: k + ⌈(n − k) / 2⌉ live shards or
+ * fewer; RS(10,4) at 12, RS(17,3) at 19. Never n itself: a group with one parity shard
+ * (RS(2,1)) would otherwise count as degraded with every shard live.
+ */
 export function defaultRepairThreshold(k: number, n: number): number {
-  return k + Math.ceil((n - k) / 2);
+  return Math.min(n - 1, k + Math.ceil((n - k) / 2));
 }
 
 export function chunkHealth(
