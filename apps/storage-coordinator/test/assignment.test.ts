@@ -106,7 +106,7 @@ describe('assignGroup', () => {
   it('gives shard_bytes = ceil(size / k) for rs and lrc, and the whole size for replication (property)', () => {
     const all = nodes(30);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 4 * 1024 * 1024 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 4 }), (size, k, m) => {
+      fc.property(fc.integer({ min: 1, max: 4 * 1024 * 1024 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 4 }), (size, k, m) => {
         const rs = assignGroup(request({ type: 'rs', k, m }, cids(k + m), { size }), coordinator.did, all);
         expect(rs.shard_bytes).toBe(Math.ceil(size / k));
         // k shards of shard_bytes hold the chunk, k of one byte less would not.

@@ -65,3 +65,21 @@ describe('a group with one parity shard', () => {
     expect(chunkHealth({ k: 2, holders }, all.slice(0, 2), status, 0)).toMatchObject({ condition: 'degraded', toRebuild: [2] });
   });
 });
+
+describe('shards clumped in one region', () => {
+  it('count up to the region cap; the rest are moved by the next repair', () => {
+    // Six shards, k = 4, three regions: at most two per region. Four sit in region r0.
+    const holders = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const regions = ['r0', 'r0', 'r0', 'r0', 'r1', 'r2'];
+    const status = new Map<string, HolderStatus>(holders.map((h, i) => [h, { subnet: h, region: regions[i] as string }]));
+    const all: ReportedShard[] = holders.map((node, shard) => ({ shard, node, state: 'stored', seq: 1 }));
+    const health = chunkHealth({ k: 4, holders, regionCap: 2 }, all, status, 0);
+    // Counted: a, b (r0), e (r1), f (r2): 4, at or below the threshold 5.
+    expect(health).toMatchObject({ condition: 'degraded', effective: 4, toRebuild: [2, 3], live: [0, 1, 2, 3, 4, 5] });
+    // Spread evenly, the same shards are healthy.
+    const spread = new Map<string, HolderStatus>(holders.map((h, i) => [h, { subnet: h, region: `r${i % 3}` }]));
+    expect(chunkHealth({ k: 4, holders, regionCap: 2 }, all, spread, 0)).toMatchObject({ condition: 'healthy', effective: 6 });
+    // Without a cap, regions do not matter.
+    expect(chunkHealth({ k: 4, holders }, all, status, 0).condition).toBe('healthy');
+  });
+});

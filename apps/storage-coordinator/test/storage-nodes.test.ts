@@ -95,7 +95,7 @@ describe('storageCandidates', () => {
       capacityBytes: 10 * GB,
       // The first entrypoint of the storage service, without its trailing slash.
       url: 'https://127.0.12.1:9443',
-      status: { subnet: '127.0.12.0/24' },
+      status: { subnet: '127.0.12.0/24', region: 'eu-west' },
     });
     // No region declared: 'unknown'.
     const [noRegion] = storageCandidates([view('did:key:a', {}, { storage: { capacity_bytes: 1 } })], none, none);
@@ -161,9 +161,9 @@ describe('storageCandidates', () => {
     const ipv6 = view('did:key:c', { services: [{ type: STORAGE_ROLE, entrypoints: ['https://[2001:db8:aa::1]:9443'] }] });
     const named = view('did:key:b', { services: [{ type: STORAGE_ROLE, entrypoints: ['https://b.example.net:9443'] }] });
     const candidates = storageCandidates([ipv6, named, view('did:key:a')], none, new Map([['did:key:b', since]]));
-    expect(candidates.find((c) => c.node.nodeId === 'did:key:b')?.status).toEqual({ subnet: 'host:b.example.net', downSince: since });
-    expect(candidates.find((c) => c.node.nodeId === 'did:key:a')?.status).toEqual({ subnet: '127.0.12.0/24' });
-    expect(candidates.find((c) => c.node.nodeId === 'did:key:c')?.status).toEqual({ subnet: '2001:db8:aa::/48' });
+    expect(candidates.find((c) => c.node.nodeId === 'did:key:b')?.status).toEqual({ subnet: 'host:b.example.net', region: 'eu-west', downSince: since });
+    expect(candidates.find((c) => c.node.nodeId === 'did:key:a')?.status).toEqual({ subnet: '127.0.12.0/24', region: 'eu-west' });
+    expect(candidates.find((c) => c.node.nodeId === 'did:key:c')?.status).toEqual({ subnet: '2001:db8:aa::/48', region: 'eu-west' });
     expect(candidates.find((c) => c.node.nodeId === 'did:key:a')?.status).not.toHaveProperty('downSince');
 
     expect(placeableNodes(candidates).map((n) => n.nodeId)).toEqual(['did:key:a', 'did:key:c']);

@@ -7,7 +7,10 @@
  * - A holder that is briefly unreachable is **down**, not out: its shards still count
  *   until it has been down for `downToOutMs` (a repair started at once for a node that
  *   comes back is wasted traffic, and a flapping network would cause repair storms).
- * - Live shards clumped in one subnet count as one (they tend to fail together).
+ * - Live shards clumped in one subnet count as one (they tend to fail together), and so
+ *   do those a region holds beyond its share: with the group's n shards over the R
+ *   regions storage nodes are in, ⌈n / R⌉ per region (placement spreads that evenly;
+ *   more in one region is one outage away from losing them all).
  * - The chunk needs repair when its effective live count is at or below the repair
  *   threshold; it is lost when fewer than `k` shards are live at all.
  */
@@ -25,6 +28,8 @@ export interface ReportedShard {
 
 export interface HolderStatus {
   subnet: string;
+  /** Its region (absent: not counted for region clumping). */
+  region?: string;
   /** Down since this time (ms), or undefined when up. */
   downSince?: number;
 }
@@ -34,6 +39,8 @@ export interface GroupLayout {
   k: number;
   /** Holder of each shard index. */
   holders: readonly string[];
+  /** Most shards of the group one region may hold before the others count as clumped. Default: no cap. */
+  regionCap?: number;
   /** Repair when the effective live count is at or below this. Default: defaultRepairThreshold(k, n). */
   repairThreshold?: number;
 }
@@ -102,14 +109,25 @@ export function chunkHealth(
       toRebuild.push(shard);
     }
   }
-  // Clumped in one subnet: one counts; the others are moved elsewhere by the next repair.
-  const firstInSubnet = new Map<string, number>();
+  // Clumped in one subnet (one counts) or beyond a region's share: the others do not
+  // count, and the next repair moves them elsewhere. Lowest shard numbers count first.
+  const subnets = new Set<string>();
+  const inRegion = new Map<string, number>();
+  const counted: number[] = [];
+  const clumped: number[] = [];
   for (const shard of live) {
-    const subnet = holders.get(layout.holders[shard] as string)?.subnet ?? `unknown:${shard}`;
-    if (!firstInSubnet.has(subnet)) firstInSubnet.set(subnet, shard);
+    const status = holders.get(layout.holders[shard] as string);
+    const subnet = status?.subnet ?? `unknown:${shard}`;
+    const regionFull = layout.regionCap !== undefined && status?.region !== undefined && (inRegion.get(status.region) ?? 0) >= layout.regionCap;
+    if (subnets.has(subnet) || regionFull) {
+      clumped.push(shard);
+      continue;
+    }
+    subnets.add(subnet);
+    if (status?.region !== undefined) inRegion.set(status.region, (inRegion.get(status.region) ?? 0) + 1);
+    counted.push(shard);
   }
-  const effective = firstInSubnet.size;
-  const clumped = live.filter((shard) => !([...firstInSubnet.values()] as number[]).includes(shard));
+  const effective = counted.length;
   const condition: ChunkCondition = live.length < layout.k ? 'lost' : effective <= threshold ? 'degraded' : 'healthy';
   return {
     condition,

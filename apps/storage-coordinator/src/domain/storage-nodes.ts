@@ -104,7 +104,7 @@ export function storageCandidates(
       },
       capacityBytes,
       url: url.replace(/\/+$/, ''),
-      status: downSince === undefined ? { subnet } : { subnet, downSince },
+      status: { subnet, region: typeof region === 'string' ? region : 'unknown', ...(downSince === undefined ? {} : { downSince }) },
     });
   }
   return out.sort((a, b) => (a.node.nodeId < b.node.nodeId ? -1 : a.node.nodeId > b.node.nodeId ? 1 : 0));
@@ -113,6 +113,15 @@ export function storageCandidates(
 /** The holder statuses chunk health judges by. */
 export function holderStatuses(candidates: readonly StorageCandidate[]): Map<string, HolderStatus> {
   return new Map(candidates.map((c) => [c.node.nodeId, c.status]));
+}
+
+/**
+ * The most shards of a group of `n` one region should hold: ⌈n / R⌉ over the R regions
+ * the storage nodes are in (undefined when none is known: no cap).
+ */
+export function regionCapFor(n: number, holders: ReadonlyMap<string, HolderStatus>): number | undefined {
+  const regions = new Set([...holders.values()].map((h) => h.region).filter((r): r is string => r !== undefined));
+  return regions.size === 0 ? undefined : Math.ceil(n / regions.size);
 }
 
 /** The nodes placement may choose now: not down. */

@@ -15,6 +15,7 @@
  */
 import type { ErasureGroup, ShardReport } from '@dmf/protocol';
 import { chunkHealth, type ChunkHealth, type HealthPolicy, type HolderStatus, type ReportedShard } from './chunk-health.ts';
+import { regionCapFor } from './storage-nodes.ts';
 
 export interface GroupRecord {
   id: string;
@@ -107,7 +108,8 @@ export function chunkState(
     state: r.document.state,
     seq: r.document.seq,
   }));
-  const health = chunkHealth({ k: kOf(document), holders: document.holders }, shards, holders, now, policy);
+  const regionCap = regionCapFor(document.holders.length, holders);
+  const health = chunkHealth({ k: kOf(document), holders: document.holders, ...(regionCap === undefined ? {} : { regionCap }) }, shards, holders, now, policy);
   return { chunk: document.chunk, group: group.id, document, health };
 }
 
