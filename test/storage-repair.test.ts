@@ -242,6 +242,38 @@ describe('storage coordination with six real storage agents', () => {
     expect(after.repairs.map((r) => r.task).sort()).toEqual([String(accepted?.body['id']), String(outcome?.task)].sort());
   }, 120_000);
 
+  it("finds a shard rotten on an agent's disk by its self-audit, reports it corrupt, and rebuilds it", async () => {
+    const c = makeChunk(7000);
+    const file = join(dir, 'rotting.bin');
+    await writeFile(file, c.bytes);
+    const put = await runDmf(['storage', 'put', file, '--scheme', 'rs:2:2', '--json', ...clientFlags()]);
+    expect(put.code, put.stderr).toBe(0);
+    await waitFor(async () => (await get<StatusAnswer>(`/chunk_status/${c.cid}`)).body.status?.condition === 'healthy', { timeoutMs: 20_000, description: 'chunk healthy' });
+    const { body } = await get<StatusAnswer>(`/chunk_status/${c.cid}`);
+    const holder = agents.find((a) => a.nodeId === body.status.shards[0]?.node) as RunningAgent;
+    // Bit rot: the bytes on disk change under the agent. Nobody reads them: its audit finds it.
+    await writeFile(join(holder.dataDir, 'shards', c.shardCids[0] as string), Buffer.alloc(c.shards[0]?.length ?? 1, 0x55));
+    let repaired: StatusAnswer | undefined;
+    await waitFor(async () => {
+      const { body: now } = await get<StatusAnswer>(`/chunk_status/${c.cid}`);
+      if (now.status.seq > 1 && now.status.condition === 'healthy') repaired = now;
+      return repaired !== undefined;
+    }, { timeoutMs: 30_000, description: 'rotten shard rebuilt' });
+    expect(holder.output()).toContain('audit: shard not as stored');
+    expect(repaired?.repairs[0]?.rebuild.map((r) => r.shard)).toEqual([0]);
+    const newHolder = agents.find((a) => a.nodeId === repaired?.status.shards[0]?.node) as RunningAgent;
+    const rebuilt = await httpsJson('GET', `${newHolder.url}/shards/${c.shardCids[0]}`, tls.ca.cert);
+    expect(rebuilt.status).toBe(200);
+
+    // Rot found by a read instead: the agent refuses to serve it and reports it at once.
+    const other = agents.find((a) => a.nodeId === repaired?.status.shards[1]?.node) as RunningAgent;
+    await writeFile(join(other.dataDir, 'shards', c.shardCids[1] as string), Buffer.alloc(c.shards[1]?.length ?? 1, 0x66));
+    const served = await httpsJson('GET', `${other.url}/shards/${c.shardCids[1]}`, tls.ca.cert);
+    expect(served.status).toBe(404);
+    expect(JSON.parse(served.body)).toMatchObject({ type: expect.stringContaining('shard.corrupt') });
+    await waitFor(async () => (await get<StatusAnswer>(`/chunk_status/${c.cid}`)).body.status.seq > 2, { timeoutMs: 30_000, description: 'second rotten shard rebuilt' });
+  }, 90_000);
+
   it('stores a file, repairs it after two holders are lost, and reads it back from the rebuilt shards', async () => {
     const original = randomBytes(300_000);
     const file = join(dir, 'original.bin');
