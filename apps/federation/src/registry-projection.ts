@@ -7,16 +7,12 @@
  * Why in memory and not in KV like the metadata projection: the registry is small
  * (a few records per node and week, against millions of content manifests), it depends
  * on the time (expiry) so it is recomputed anyway, and it is rebuilt from the log at
- * every start (docs/decisions.md). One ordered consumer reads the whole stream and skips
- * other kinds by subject: nats-server 2.9.10 refuses a consumer filter such as
- * `dmf.origin.*.node_manifest` on a stream whose only local source is filtered to
- * `dmf.origin.<own>.>` ("filter subject is not a valid subset").
+ * every start (docs/decisions.md). Read and checked by @dmf/bus FederatedReader.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { checkFreshness, declaredSigner, ProtocolError, verifyBytes } from '@dmf/protocol';
-import { checkEnvelope, checkVerifiedEnvelope, OrderedFeed, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
-import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
+import { declaredSigner } from '@dmf/protocol';
+import { checkRecordMessage, FederatedReader } from '@dmf/bus';
 import { DEFAULT_REGISTRY_POLICY, REGISTRY_KINDS, type CarriedSignals, type RegistryPolicy, type RegistryRecord } from './domain/records.ts';
 import { computeRegistry, type NodeState, type ProbeView, type Registry } from './domain/registry.ts';
 
@@ -66,39 +62,42 @@ export class RegistryProjection {
   readonly #o: RegistryProjectionOptions;
   readonly #policy: RegistryPolicy;
   readonly #records = new Map<string, RegistryRecord>();
-  #feed: OrderedFeed | undefined;
-  #loop: Promise<void> | undefined;
+  readonly #reader: FederatedReader;
   readonly #changes = new Map<string, StateChange[]>();
   readonly #listeners = new Set<(registry: Registry) => void>();
   readonly #stats: RegistryProjectionStats = { records: 0, duplicates: 0, invalidByReason: {}, invalidByOrigin: {} };
   #bootstrap: string[];
   #cached: { registry: Registry; at: number; version: number } | undefined;
   #version = 0;
-  #closed = false;
 
   constructor(options: RegistryProjectionOptions) {
     this.#o = options;
     this.#policy = { ...DEFAULT_REGISTRY_POLICY, ...options.policy };
     this.#bootstrap = [...(options.bootstrap ?? [])];
+    this.#reader = new FederatedReader({
+      js: options.js,
+      jsm: options.jsm,
+      operator: options.operator,
+      subjects: REGISTRY_SUBJECT,
+      apply: (m) => this.#apply(m),
+      afterBatch: (added, caughtUp) => {
+        if (!added) return;
+        this.#version++;
+        if (caughtUp) this.#recordChanges();
+      },
+      name: 'registry',
+      logger: options.logger,
+    });
   }
 
   /** Starts reading; resolves once every record stored at start has been read. */
   async start(): Promise<void> {
-    const stream = federatedStreamName(this.#o.operator);
-    const lastAtStart = (await this.#o.jsm.streams.info(stream)).state.last_seq;
-    this.#feed = new OrderedFeed(this.#o.js, stream, 1, { high: 4096, low: 1024 });
-    let resolveReplayed!: () => void;
-    const replayed = new Promise<void>((resolve) => (resolveReplayed = resolve));
-    this.#loop = this.#read(this.#feed, lastAtStart, resolveReplayed);
-    await this.#feed.start();
-    await replayed;
+    await this.#reader.start();
     this.#recordChanges();
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.#feed?.close();
-    await this.#loop?.catch(() => undefined);
+    await this.#reader.close();
   }
 
   /** The registry now (recomputed when records arrived, or at most once a second for expiry). */
@@ -177,70 +176,25 @@ export class RegistryProjection {
     return structuredClone(this.#stats);
   }
 
-  async #read(feed: OrderedFeed, lastAtStart: number, replayed: () => void): Promise<void> {
-    let caughtUp = lastAtStart === 0;
-    if (caughtUp) replayed();
-    while (!this.#closed) {
-      await feed.wait();
-      if (feed.ended) {
-        if (feed.error && !this.#closed) this.#o.logger.error({ err: feed.error.message }, 'registry feed ended');
-        replayed();
-        return;
-      }
-      let added = false;
-      for (const m of feed.take(1024)) {
-        // Most records are other kinds (content manifests): skipped by subject, unparsed.
-        if (REGISTRY_SUBJECT.test(m.subject)) added = this.#apply(m) || added;
-        if (!caughtUp && m.seq >= lastAtStart) {
-          caughtUp = true;
-          replayed();
-        }
-      }
-      if (added) {
-        this.#version++;
-        if (caughtUp) this.#recordChanges();
-      }
-    }
-  }
-
   /** Checks and keeps one record; true when it is new. */
   #apply(m: JsMsg): boolean {
-    const msgId = m.headers?.get('Nats-Msg-Id');
-    const parsedId = msgId ? parseRecordMsgId(msgId) : undefined;
-    const envelope: RecordEnvelope = { subject: m.subject, sourceOperator: sourceOperatorOf(m), recordId: parsedId?.id, msgIdOperator: parsedId?.operator };
-    const checked = checkEnvelope(envelope);
-    if (!checked.ok) return this.#invalid(checked.origin, checked.reason);
-    try {
-      // Time is judged by the registry (expiry changes what is current, not what is
-      // valid), and a service manifest's key by its history: here only that the
-      // signature is good for the `kid` it names.
-      const kid = checked.kind === 'service_manifest' ? declaredSigner(m.data) : undefined;
-      const verified = verifyBytes(m.data, { freshness: false, nodePublicKey: () => kid, reportCanonical: true });
-      // The lifetime rules (expires_at after issued_at, at most 30 days later) hold for a
-      // record whenever it is read: judged as of its own issued_at, which leaves expiry
-      // and skew to the registry, where time decides what is current.
-      const issued = (verified.document as { issued_at: string }).issued_at;
-      checkFreshness(verified.document as { issued_at: string; expires_at?: string }, new Date(Date.parse(issued)));
-      const mismatch = checkVerifiedEnvelope(envelope, checked.origin, checked.kind, verified);
-      if (mismatch) return this.#invalid(checked.origin, mismatch);
-      // Records travel in their canonical form (JCS), as every publisher of ours writes
-      // them: the same record in other bytes (members reordered, strings re-escaped) is
-      // a replay by someone who re-encoded it, refused rather than silently accepted.
-      if (verified.canonical === false) return this.#invalid(checked.origin, 'not_canonical');
-      if (!(REGISTRY_KINDS as readonly string[]).includes(verified.kind)) return this.#invalid(checked.origin, 'kind_mismatch');
-      if (this.#records.has(verified.id)) {
-        this.#stats.duplicates++;
-        return false;
-      }
-      this.#records.set(verified.id, verified as RegistryRecord);
-      this.#stats.records++;
-      return true;
-    } catch (error) {
-      if (error instanceof ProtocolError) return this.#invalid(checked.origin, error.code);
+    // Time is judged by the registry (expiry changes what is current, not what is
+    // valid), and a service manifest's key by its history: here only that the
+    // signature is good for the `kid` it names.
+    const checked = checkRecordMessage(m, { kinds: REGISTRY_KINDS, nodePublicKey: (data) => (m.subject.endsWith('.service_manifest') ? declaredSigner(data) : undefined) });
+    if (!checked.ok) {
       // Never stop reading for one record: count it, say so, go on.
-      this.#o.logger.error({ err: (error as Error).message, seq: m.seq }, 'registry record could not be checked');
-      return this.#invalid(checked.origin, 'error');
+      if (checked.reason.startsWith('error')) this.#o.logger.error({ err: checked.reason, seq: m.seq }, 'registry record could not be checked');
+      return this.#invalid(checked.origin, checked.reason.startsWith('error') ? 'error' : checked.reason);
     }
+    const verified = checked.record;
+    if (this.#records.has(verified.id)) {
+      this.#stats.duplicates++;
+      return false;
+    }
+    this.#records.set(verified.id, verified as RegistryRecord);
+    this.#stats.records++;
+    return true;
   }
 
   #invalid(origin: string, reason: string): false {

@@ -9,15 +9,13 @@
  * Why memory and not KV for these inputs: health depends on the time and on which
  * holders are up (the prober), so it is recomputed anyway; the inputs are a few hundred
  * bytes per shard; and the projection is rebuilt from the log at every start, which is
- * what makes the repair queue a projection too (docs/decisions.md). One ordered
- * consumer reads the whole stream and skips other kinds by subject (nats-server 2.9.10
- * refuses a consumer filter like `dmf.origin.*.erasure_group` on this stream).
+ * what makes the repair queue a projection too (docs/decisions.md). Read and checked
+ * by @dmf/bus FederatedReader.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { checkFreshness, ProtocolError, verifyBytes, type ErasureGroup, type RepairTask, type ShardReport } from '@dmf/protocol';
-import { checkEnvelope, checkVerifiedEnvelope, OrderedFeed, sourceOperatorOf, type RecordEnvelope } from '@dmf/bus';
-import { federatedStreamName, parseRecordMsgId } from '@dmf/streams';
+import type { ErasureGroup, RepairTask, ShardReport } from '@dmf/protocol';
+import { checkRecordMessage, FederatedReader } from '@dmf/bus';
 import type { HealthPolicy, HolderStatus } from './domain/chunk-health.ts';
 import { chunkState, currentGroups, isNewerReport, type ChunkState, type GroupRecord, type ReportRecord } from './domain/storage-state.ts';
 
@@ -60,30 +58,28 @@ export class StorageProjection {
   #dirty = new Set<string>();
   readonly #waiters = new Map<string, (() => void)[]>();
   readonly #stats: StorageProjectionStats = { groups: 0, reports: 0, tasks: 0, duplicates: 0, invalidByReason: {} };
-  #feed: OrderedFeed | undefined;
-  #loop: Promise<void> | undefined;
-  #closed = false;
+  readonly #reader: FederatedReader;
 
   constructor(options: StorageProjectionOptions) {
     this.#o = options;
+    this.#reader = new FederatedReader({
+      js: options.js,
+      jsm: options.jsm,
+      operator: options.operator,
+      subjects: STORAGE_SUBJECT,
+      apply: (m) => this.#apply(m),
+      name: 'storage',
+      logger: options.logger,
+    });
   }
 
   /** Starts reading; resolves once every record stored at start has been read. */
   async start(): Promise<void> {
-    const stream = federatedStreamName(this.#o.operator);
-    const lastAtStart = (await this.#o.jsm.streams.info(stream)).state.last_seq;
-    this.#feed = new OrderedFeed(this.#o.js, stream, 1, { high: 4096, low: 1024 });
-    let resolveReplayed!: () => void;
-    const replayed = new Promise<void>((resolve) => (resolveReplayed = resolve));
-    this.#loop = this.#read(this.#feed, lastAtStart, resolveReplayed);
-    await this.#feed.start();
-    await replayed;
+    await this.#reader.start();
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.#feed?.close();
-    await this.#loop?.catch(() => undefined);
+    await this.#reader.close();
     for (const list of this.#waiters.values()) for (const wake of list) wake();
   }
 
@@ -176,57 +172,26 @@ export class StorageProjection {
     return structuredClone(this.#stats);
   }
 
-  async #read(feed: OrderedFeed, lastAtStart: number, replayed: () => void): Promise<void> {
-    let caughtUp = lastAtStart === 0;
-    if (caughtUp) replayed();
-    while (!this.#closed) {
-      await feed.wait();
-      if (feed.ended) {
-        if (feed.error && !this.#closed) this.#o.logger.error({ err: feed.error.message }, 'storage feed ended');
-        replayed();
-        return;
-      }
-      for (const m of feed.take(1024)) {
-        if (STORAGE_SUBJECT.test(m.subject)) this.#apply(m);
-        if (!caughtUp && m.seq >= lastAtStart) {
-          caughtUp = true;
-          replayed();
-        }
-      }
+  /** Checks and keeps one record; true when the projection changed. */
+  #apply(m: JsMsg): boolean {
+    const checked = checkRecordMessage(m, { kinds: STORAGE_KINDS });
+    if (!checked.ok) {
+      if (checked.reason.startsWith('error')) this.#o.logger.error({ err: checked.reason, seq: m.seq }, 'storage record could not be checked');
+      return this.#invalid(checked.reason);
     }
-  }
-
-  #apply(m: JsMsg): void {
-    const msgId = m.headers?.get('Nats-Msg-Id');
-    const parsedId = msgId ? parseRecordMsgId(msgId) : undefined;
-    const envelope: RecordEnvelope = { subject: m.subject, sourceOperator: sourceOperatorOf(m), recordId: parsedId?.id, msgIdOperator: parsedId?.operator };
-    const checked = checkEnvelope(envelope);
-    if (!checked.ok) return this.#invalid(checked.reason);
-    try {
-      const verified = verifyBytes(m.data, { freshness: false, reportCanonical: true });
-      // A repair task's lifetime rules hold whenever it is read (judged as of its own
-      // issued_at); whether it is still in force is the executor's question.
-      const issued = (verified.document as { issued_at: string }).issued_at;
-      checkFreshness(verified.document as { issued_at: string; expires_at?: string }, new Date(Date.parse(issued)));
-      const mismatch = checkVerifiedEnvelope(envelope, checked.origin, checked.kind, verified);
-      if (mismatch) return this.#invalid(mismatch);
-      if (verified.canonical === false) return this.#invalid('not_canonical');
-      if (this.has(verified.id)) {
-        this.#stats.duplicates++;
-        return;
-      }
-      if (verified.kind === 'erasure_group') this.#addGroup({ id: verified.id, document: verified.document as ErasureGroup });
-      else if (verified.kind === 'shard_report') this.#addReport({ id: verified.id, document: verified.document as ShardReport });
-      else if (verified.kind === 'repair_task') {
-        this.#tasks.set(verified.id, { id: verified.id, document: verified.document as RepairTask });
-        this.#stats.tasks++;
-      } else return this.#invalid('kind_mismatch');
-      this.#wake(verified.id);
-    } catch (error) {
-      if (error instanceof ProtocolError) return this.#invalid(error.code);
-      this.#o.logger.error({ err: (error as Error).message, seq: m.seq }, 'storage record could not be checked');
-      return this.#invalid('error');
+    const { record } = checked;
+    if (this.has(record.id)) {
+      this.#stats.duplicates++;
+      return false;
     }
+    if (record.kind === 'erasure_group') this.#addGroup({ id: record.id, document: record.document as ErasureGroup });
+    else if (record.kind === 'shard_report') this.#addReport({ id: record.id, document: record.document as ShardReport });
+    else {
+      this.#tasks.set(record.id, { id: record.id, document: record.document as RepairTask });
+      this.#stats.tasks++;
+    }
+    this.#wake(record.id);
+    return true;
   }
 
   #addGroup(record: GroupRecord): void {
@@ -276,7 +241,9 @@ export class StorageProjection {
     for (const wake of list) wake();
   }
 
-  #invalid(reason: string): void {
-    this.#stats.invalidByReason[reason] = (this.#stats.invalidByReason[reason] ?? 0) + 1;
+  #invalid(reason: string): false {
+    const key = reason.startsWith('error') ? 'error' : reason;
+    this.#stats.invalidByReason[key] = (this.#stats.invalidByReason[key] ?? 0) + 1;
+    return false;
   }
 }

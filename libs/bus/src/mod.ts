@@ -40,3 +40,4 @@ export { checkEnvelope, checkVerifiedEnvelope, type EnvelopeCheck, type RecordEn
 export { OrderedFeed, type OrderedFeedOptions } from './ordered-feed.ts';
 export { KeyedLock } from './keyed-lock.ts';
 export { openBucket } from './open-bucket.ts';
+export { checkRecordMessage, FederatedReader, type CheckedRecord, type CheckRecordOptions, type FederatedReaderOptions } from './federated-reader.ts';
