@@ -91,7 +91,7 @@ try {
   const queue = new RepairQueue(redis, OPERATOR, log);
   await queue.rebuild();
   const nodes = () => storageCandidates(registry, projection.usedBytes(), new Map());
-  const checker = new ChunkChecker({ projection, kv, queue, nodes, policy: { intervalMs: 20 }, logger: log });
+  const checker = new ChunkChecker({ self: coordinator.did, projection, kv, queue, nodes, policy: { intervalMs: 20 }, logger: log });
   await checker.tick(); // the first pass: every chunk healthy, statuses written
   const setupSeconds = (performance.now() - setupStart) / 1000;
   if (checker.stats().queued !== 0) throw new Error(`set-up: ${checker.stats().queued} chunks already queued`);

@@ -35,6 +35,8 @@ export const DEFAULT_CHECKER_POLICY: Readonly<CheckerPolicy> = Object.freeze({
 });
 
 export interface ChunkCheckerOptions {
+  /** This node's node id: only chunks it coordinates are repaired here (their groups are signed by it). */
+  self: string;
   projection: StorageProjection;
   kv: KV;
   queue: RepairQueue;
@@ -175,6 +177,8 @@ export class ChunkChecker {
     }
     if (state.health.condition !== 'degraded') return undefined;
     this.#stats.degraded++;
+    // Another coordinator's chunk: only it can publish the group's next version.
+    if (state.document.coordinator !== this.#o.self) return undefined;
     const days = expectedDaysToLoss(state.health.effective, kOf(state.document), rate);
     return { chunk, group: state.group, priority: repairPriority(days) };
   }

@@ -73,7 +73,7 @@ export async function startStorageRole(o: StorageRoleOptions): Promise<StorageRo
   const queue = new RepairQueue(o.redis, o.operator, logger);
   // The queue is a projection: emptied, then filled by the checker's first pass over every chunk.
   await queue.rebuild();
-  const checker = new ChunkChecker({ projection, kv, queue, nodes, policy, logger });
+  const checker = new ChunkChecker({ self: o.key.did, projection, kv, queue, nodes, policy, logger });
   const executor = new RepairExecutor({
     js: o.js,
     operator: o.operator,

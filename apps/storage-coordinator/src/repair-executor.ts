@@ -65,6 +65,8 @@ export class RepairExecutor {
     const nodes = this.#o.nodes();
     const state = this.#o.projection.state(chunk, holderStatuses(nodes), now, this.#o.health);
     if (!state || state.group !== groupId) return { outcome: 'superseded', ...(state ? { group: state.group } : {}) };
+    // Only the coordinator that assigned the chunk can publish its group's next version.
+    if (state.document.coordinator !== this.#o.key.did) return { outcome: 'not_coordinated_here', group: state.group };
     if (state.health.condition === 'healthy') return { outcome: 'healthy', group: state.group };
     const g = state.document;
     let body;

@@ -21,7 +21,7 @@ export type RepairJob = { kind: 'plan'; chunk: string; group: string } | { kind:
 
 /** What a processed job came to (kept with the completed job, shown by GET /chunk_status). */
 export interface RepairOutcome {
-  outcome: 'repaired' | 'superseded' | 'healthy';
+  outcome: 'repaired' | 'superseded' | 'healthy' | 'not_coordinated_here';
   /** The task executed (this node's). */
   task?: string;
   /** The group after the job (the next version when repaired). */
@@ -88,11 +88,20 @@ export class RepairQueue {
   }
 
   async view(jobId: string): Promise<RepairJobView | undefined> {
-    const job = await this.queue.getJob(jobId);
+    // The job and its state are two reads: a job finishing between them would show
+    // `completed` without its outcome. Read again until the state held across the job's read.
+    let state = await this.queue.getJobState(jobId);
+    let job = await this.queue.getJob(jobId);
+    for (let tries = 0; job && tries < 3; tries++) {
+      const after = await this.queue.getJobState(jobId);
+      if (after === state) break;
+      state = after;
+      job = await this.queue.getJob(jobId);
+    }
     if (!job) return undefined;
     return {
       id: jobId,
-      state: await job.getState(),
+      state,
       attempts: job.attemptsMade,
       ...(job.failedReason ? { failed_reason: job.failedReason } : {}),
       ...(job.returnvalue ? { outcome: job.returnvalue } : {}),

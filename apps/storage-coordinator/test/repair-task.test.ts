@@ -47,3 +47,21 @@ describe('repairTaskFor', () => {
     expect(() => repairTaskFor({ chunk: 'bafkreichunk', scheme: { type: 'rs', k: 4, m: 2 }, shardBytes: 1000, ...state(6, 4, [0, 1, 2, 3], new Map()), candidates: candidates.slice(0, 4) })).toThrow(/repair\.no_nodes/);
   });
 });
+
+describe('repair placement keeps the group spread', () => {
+  it('puts a rebuilt shard in a region the kept shards do not use, never on a holder of a live shard', () => {
+    // Eight nodes in four regions; node4 (r0) has by far the most room, so a placement blind
+    // to the kept shards' regions would pick it for any shard.
+    const nodes: StorageNode[] = Array.from({ length: 8 }, (_, i) => ({ nodeId: `n${i}`, region: `r${i % 4}`, subnet: `s${i}`, freeBytes: i === 4 ? 2 ** 52 : 2 ** 34, uptimePpm: 1_000_000 }));
+    const holders = ['n0', 'n1', 'n2', 'n3'];
+    const status = new Map<string, HolderStatus>(nodes.map((n) => [n.nodeId, { subnet: n.subnet, region: n.region }]));
+    const reports: ReportedShard[] = [0, 2, 3].map((shard) => ({ shard, node: holders[shard] as string, state: 'stored', seq: 1 }));
+    const health = chunkHealth({ k: 2, holders, regionCap: 1 }, reports, status, 0);
+    expect(health.toRebuild).toEqual([1]);
+    const task = repairTaskFor({ chunk: 'c', scheme: { type: 'rs', k: 2, m: 2 }, shardBytes: 100, holders, health, candidates: nodes });
+    const target = nodes.find((n) => n.nodeId === task.rebuild[0]?.node) as StorageNode;
+    // r0, r2, r3 hold kept shards: only r1 (n1 lost its shard, n5) is free.
+    expect(target.region).toBe('r1');
+    expect(['n0', 'n2', 'n3']).not.toContain(target.nodeId);
+  });
+});

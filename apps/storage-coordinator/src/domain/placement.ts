@@ -33,6 +33,11 @@ export interface PlacementRequest {
   shards: number;
   /** Bytes of one shard. */
   shardBytes: number;
+  /**
+   * Where the group's other shards already are (a repair places only the lost ones):
+   * they count when regions and subnets are spread. Default none.
+   */
+  taken?: readonly { region: string; subnet: string }[];
 }
 
 export interface PlacementPolicy {
@@ -95,6 +100,10 @@ export function placeShards(request: PlacementRequest, nodes: readonly StorageNo
   const chosen: StorageNode[] = [];
   const regionUse = new Map<string, number>();
   const subnetUse = new Map<string, number>();
+  for (const { region, subnet } of request.taken ?? []) {
+    regionUse.set(region, (regionUse.get(region) ?? 0) + 1);
+    subnetUse.set(subnet, (subnetUse.get(subnet) ?? 0) + 1);
+  }
   const remaining = [...candidates];
   while (chosen.length < request.shards) {
     // Fewest shards in its region first, then in its subnet, then the best score.

@@ -6,7 +6,9 @@
  * - What to read: the code's cheapest plan (@dmf/erasure planRepair: an LRC local group
  *   when it can, else k shards), never from a holder that is down.
  * - Where to store: the placement of the group (placement.ts) over the candidates that
- *   hold none of the group's live shards, so the repaired group keeps its spread.
+ *   hold none of the group's live shards (clumped ones included: a clumped shard must
+ *   move away from its region or subnet), counting the regions and subnets of the shards
+ *   kept, so the repaired group keeps its spread and is not clumped again.
  */
 import { planRepair, type RepairPlan } from '@dmf/erasure';
 import type { ErasureScheme } from '@dmf/protocol';
@@ -56,12 +58,18 @@ export function repairTaskFor(input: RepairInput): RepairTaskBody {
   } catch (error) {
     throw new RepairTaskError('repair.unrecoverable', `chunk ${input.chunk}: ${(error as Error).message}`);
   }
-  const keep = new Set([...live].filter((s) => !lost.includes(s)).map((s) => input.holders[s] as string));
-  const eligible = input.candidates.filter((n) => !keep.has(n.nodeId));
+  const holding = new Set([...live].map((s) => input.holders[s] as string));
+  const eligible = input.candidates.filter((n) => !holding.has(n.nodeId));
+  const byId = new Map(input.candidates.map((n) => [n.nodeId, n]));
+  const taken = [...live]
+    .filter((s) => !lost.includes(s))
+    .map((s) => byId.get(input.holders[s] as string))
+    .filter((n): n is StorageNode => n !== undefined)
+    .map((n) => ({ region: n.region, subnet: n.subnet }));
   let targets: StorageNode[];
   try {
     // Named for the chunk and the shards rebuilt: another repair of the same chunk draws afresh.
-    targets = placeShards({ chunk: `${input.chunk}#repair:${plan.rebuild.join(',')}`, shards: plan.rebuild.length, shardBytes: input.shardBytes }, eligible, input.policy);
+    targets = placeShards({ chunk: `${input.chunk}#repair:${plan.rebuild.join(',')}`, shards: plan.rebuild.length, shardBytes: input.shardBytes, taken }, eligible, input.policy);
   } catch (error) {
     throw new RepairTaskError('repair.no_nodes', `chunk ${input.chunk}: ${(error as Error).message}`);
   }
