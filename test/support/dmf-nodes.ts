@@ -65,33 +65,51 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DMF_')));
 }
 
+/** A test certificate of the CA for `hosts`, written next to the node's data as `<name>.crt` and `<name>.key`. */
+export async function writeTestCertificate(tls: TestCa, dir: string, name: string, hosts: string[]): Promise<{ certFile: string; keyFile: string }> {
+  const cert = await issueServerCertificate(tls.ca, { hosts });
+  const certFile = join(dir, `${name}.crt`);
+  const keyFile = join(dir, `${name}.key`);
+  await writeFile(certFile, cert.cert);
+  await writeFile(keyFile, cert.key, { mode: 0o600 });
+  return { certFile, keyFile };
+}
+
+export interface ReadyProcess {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<void>;
+}
+
+/**
+ * Spawns `dmf` with `args` (no DMF_* variables inherited, `env` added) and waits until it
+ * prints `ready https://…`; throws with its output when it exits first.
+ */
+export async function spawnDmfUntilReady(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ReadyProcess> {
+  const child: ChildProcess = spawn(process.execPath, [DMF_BIN, ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitFor(() => /^ready https:\/\/\S+$/m.test(out) || child.exitCode !== null, { timeoutMs: 45_000, description: `${name} ready` });
+  if (child.exitCode !== null) throw new Error(`${name} exited while starting:\n${out}`);
+  return { child, output: () => out, exited };
+}
+
 /** Starts a node and waits until it prints `ready`. */
 export async function startNode(o: NodeOptions): Promise<DmfNode> {
   const port = o.port ?? (await freePort());
   const dataDir = join(o.dir, o.name);
-  const cert = await issueServerCertificate(o.tls.ca, { hosts: ['127.0.0.1', 'localhost'] });
-  const certFile = join(o.dir, `${o.name}.crt`);
-  const keyFile = join(o.dir, `${o.name}.key`);
-  await writeFile(certFile, cert.cert);
-  await writeFile(keyFile, cert.key, { mode: 0o600 });
+  const { certFile, keyFile } = await writeTestCertificate(o.tls, o.dir, o.name, ['127.0.0.1', 'localhost']);
   const args = [
-    DMF_BIN, 'up', '--data', dataDir, '--port', String(port), '--operator', o.operator,
+    'up', '--data', dataDir, '--port', String(port), '--operator', o.operator,
     ...(o.hub ? ['--leaf-remote', o.hub] : []), '--allow-address', '127.0.0.0/8', '--trust-ca', o.tls.caFile,
     '--probe-interval', String(o.probeInterval ?? 1), '--probe-window', String(o.probeWindow ?? 2),
     '--snapshot-interval', '0', '--log-level', o.logLevel ?? 'warn',
     ...(o.bootstrap ?? []).flatMap((url) => ['--bootstrap', url]),
     ...(o.extraArgs ?? []),
   ];
-  const child: ChildProcess = spawn(process.execPath, args, {
-    env: { ...cleanEnv(), DMF_TLS_CERT: certFile, DMF_TLS_KEY: keyFile, ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(() => /^ready https:\/\/\S+$/m.test(out) || child.exitCode !== null, { timeoutMs: 45_000, description: `${o.name} ready` });
-  if (child.exitCode !== null) throw new Error(`${o.name} exited while starting:\n${out}`);
+  const { child, output, exited } = await spawnDmfUntilReady(o.name, args, { DMF_TLS_CERT: certFile, DMF_TLS_KEY: keyFile, ...o.env });
   const info = JSON.parse(await readFile(join(dataDir, 'node.json'), 'utf8')) as { nats: string };
   const url = `https://127.0.0.1:${port}`;
   const manifest = JSON.parse((await httpsJson('GET', `${url}/.well-known/dmf/node`, o.tls.ca.cert)).body) as { node_id: string };
@@ -103,7 +121,7 @@ export async function startNode(o: NodeOptions): Promise<DmfNode> {
     nodeId: manifest.node_id,
     nats: info.nats,
     pid: child.pid as number,
-    output: () => out,
+    output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGINT');
       await exited;

@@ -134,11 +134,12 @@ describe('dmf up (embedded)', () => {
     expect(verified.signer).toBe(did);
     expect((await stat(join(dataDir, 'keys', 'node.key'))).mode & 0o777).toBe(0o600);
 
-    // One manifest per service (federation, metadata): signed by the node manifest's
-    // public_key, and pinning the exact OpenAPI document served.
+    // One manifest per service (federation, metadata, storage coordination): signed by
+    // the node manifest's public_key, and pinning the exact OpenAPI document served.
     const services = JSON.parse((await httpsGet(`${url}/.well-known/dmf/services`, ca)).body) as Record<string, unknown>[];
-    expect(services.map((s) => s.type)).toEqual(['federation', 'metadata_index']);
-    expect(manifest.services).toEqual(['federation', 'metadata']);
+    expect(services.map((s) => s.type)).toEqual(['federation', 'metadata_index', 'storage_coord']);
+    expect(manifest.services).toEqual(['federation', 'metadata', 'storage_coord']);
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/assign_erasure_group', '/chunk_status/{cid}', '/repair_task']));
     const sha256 = createHash('sha256').update(openapi.body).digest('hex');
     for (const service of services) {
       const verifiedService = verifyDocument(service, { nodePublicKey: (id) => (id === did ? String(manifest.public_key) : undefined) });
