@@ -125,6 +125,8 @@ describe('dmf up (embedded)', () => {
     const document = JSON.parse(openapi.body) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toMatch(/^3\./);
     expect(Object.keys(document.paths)).toContain('/.well-known/dmf/node');
+    // Health names the node's own dependencies.
+    expect(JSON.parse((await httpsGet(`${url}/healthz`, ca)).body)).toEqual({ status: 'ok', checks: { nats: 'ok', redis: 'ok' } });
 
     const manifestResponse = await httpsGet(`${url}/.well-known/dmf/node`, ca, { cookie: 'session=abc' });
     expect(manifestResponse.headers['set-cookie']).toBeUndefined();

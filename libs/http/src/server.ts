@@ -64,6 +64,36 @@ export interface HttpServerOptions {
    * serializers drop client addresses, user agents, raw URLs and query strings.
    */
   logger?: HttpLoggerOption;
+  /**
+   * What `/healthz` checks besides the adapter itself, by name (e.g. `nats`, `redis`):
+   * each resolves when its dependency answers and throws otherwise. While one fails
+   * (or takes over a second), `/healthz` answers 503 and names it. Default none.
+   */
+  healthChecks?: Readonly<Record<string, () => Promise<unknown>>>;
+}
+
+/** How long one health check may take before it counts as failed. */
+const HEALTH_CHECK_TIMEOUT_MS = 1_000;
+
+/** Runs the checks at once; each answers `ok` or why not. */
+async function runHealthChecks(checks: Readonly<Record<string, () => Promise<unknown>>>): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${HEALTH_CHECK_TIMEOUT_MS} ms`)), HEALTH_CHECK_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([check(), timeout]);
+        return [name, 'ok'] as const;
+      } catch (error) {
+        return [name, (error as Error).message.replace(/[\r\n]+/g, ' ').slice(0, 200) || 'failed'] as const;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
 }
 
 /**
@@ -170,15 +200,26 @@ export async function createHttpServer(options: HttpServerOptions): Promise<DmfH
     done();
   });
 
+  const healthChecks = options.healthChecks ?? {};
+  const HealthAnswer = Type.Object({
+    status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+    checks: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'each dependency checked: "ok", or why not' })),
+  });
   app.get(
     HEALTH_PATH,
     {
       schema: {
-        description: 'Liveness: the adapter accepts requests.',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        description: 'Health: the adapter accepts requests and, where the node configured them, its dependencies (NATS, Redis) answer; 503 naming the one that does not.',
+        response: { 200: HealthAnswer, 503: HealthAnswer },
       },
     },
-    async () => ({ status: 'ok' as const }),
+    async (_request, reply) => {
+      if (Object.keys(healthChecks).length === 0) return { status: 'ok' as const };
+      const checks = await runHealthChecks(healthChecks);
+      const ok = Object.values(checks).every((v) => v === 'ok');
+      reply.code(ok ? 200 : 503);
+      return { status: ok ? ('ok' as const) : ('unavailable' as const), checks };
+    },
   );
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 

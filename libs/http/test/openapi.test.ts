@@ -105,3 +105,37 @@ describe('GET /openapi.json', () => {
     expect(response.json()).toEqual({ status: 'ok' });
   });
 });
+
+describe('GET /healthz with dependency checks', () => {
+  let redisUp = true;
+  let natsHangs = false;
+  const checked = useTestServer({
+    healthChecks: {
+      nats: () => (natsHangs ? new Promise(() => undefined) : Promise.resolve()),
+      redis: async () => {
+        if (!redisUp) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      },
+    },
+  });
+
+  it('answers 200 with each check ok, and 503 naming the check that fails', async () => {
+    const ok = await checked.app.inject({ url: '/healthz' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ status: 'ok', checks: { nats: 'ok', redis: 'ok' } });
+    redisUp = false;
+    const down = await checked.app.inject({ url: '/healthz' });
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toEqual({ status: 'unavailable', checks: { nats: 'ok', redis: 'connect ECONNREFUSED 127.0.0.1:6379' } });
+    redisUp = true;
+  });
+
+  it('counts a check that takes over a second as failed', async () => {
+    natsHangs = true;
+    const started = Date.now();
+    const hung = await checked.app.inject({ url: '/healthz' });
+    natsHangs = false;
+    expect(hung.statusCode).toBe(503);
+    expect(hung.json()).toEqual({ status: 'unavailable', checks: { nats: 'no answer within 1000 ms', redis: 'ok' } });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});

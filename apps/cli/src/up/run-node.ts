@@ -289,6 +289,14 @@ export async function runNode(
       logger: log,
       rateLimit: { max: config.rateLimitPerTenSeconds, timeWindowMs: 10_000 },
       errorFamilies: [metadataErrorFamily, storeUnavailableFamily],
+      // A load balancer asking /healthz learns when the node lost its NATS or Redis.
+      healthChecks: {
+        nats: async () => {
+          if (nc.isClosed()) throw new Error('connection closed');
+          await nc.flush();
+        },
+        redis: async () => redis.ping(),
+      },
     });
     metadata.register(app);
     federation.register(app);
