@@ -28,7 +28,9 @@ async function node(
 ): Promise<Projection & { publisher: ManifestPublisher; publisherWith(o: Partial<ManifestPublisherOptions>): ManifestPublisher }> {
   const projection = await setupProjection(bus, `pub${++operators}`, { start: setup.startProjector });
   const publisherWith = (o: Partial<ManifestPublisherOptions>) => {
-    const p = createManifestPublisher({ js: bus.js, operator: projection.operator, store: projection.store, projector: projection.projector, ...o });
+    // Tests that expect `projected` wait for the projector longer than the 3 s default: with
+    // other test files running at once it took over 3 s (tests of the short wait set their own).
+    const p = createManifestPublisher({ js: bus.js, operator: projection.operator, store: projection.store, projector: projection.projector, decisionWaitMs: 15_000, ...o });
     cleanup.push(() => p.close());
     return p;
   };

@@ -1,6 +1,7 @@
 import type { Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController } from 'fastify';
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -151,6 +152,19 @@ export async function createHttpServer(options: HttpServerOptions): Promise<DmfH
       // Unknown members are refused, not silently dropped: a signed document must
       // reach the adapter exactly as it was signed (PROTOCOL.md 2).
       customOptions: { removeAdditional: false },
+    },
+    // Query strings and path parameters are text, so `?limit=20` is coerced to the
+    // integer its schema asks for; a JSON body is not: `"size": "5000"` is a client's
+    // mistake, answered with a problem naming the member, not taken as 5000.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: (externalSchemas, ajvOptions) => {
+          const options = ajvOptions as { customOptions?: Record<string, unknown>; plugins?: unknown[] };
+          const coercing = AjvCompiler()(externalSchemas, options as never);
+          const strict = AjvCompiler()(externalSchemas, { ...options, customOptions: { ...options.customOptions, coerceTypes: false } } as never);
+          return (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict : coercing)(route as never);
+        },
+      },
     },
     // Response schemas are for documentation and fast serialisation, not validation: the
     // serializer's Ajv must not warn about the protocol's own formats (`dmf-did-key`...),
