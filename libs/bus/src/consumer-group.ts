@@ -345,7 +345,8 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
           log.error('connection closed under the consumer group; it stops pulling (close the group before the connection)');
           break;
         }
-        log.warn({ err: error }, 'pull failed; pulling again shortly');
+        // Transient (a missed heartbeat under load, a server restart): the message says which; a stack would not help.
+        log.warn({ err: (error as Error).message }, 'pull failed; pulling again shortly');
         await new Promise((resolve) => setTimeout(resolve, Math.min(pullExpiresMs, 1000)));
       }
     }
