@@ -80,6 +80,14 @@ export function binomialLoss(k: number, n: number, p: number): LossAndDurability
     const loss = sumExp(tail);
     return { loss, durability: 1 - loss };
   }
+  return fromHead(term, first);
+}
+
+/**
+ * Loss and durability from the log-terms of the survivable outcomes (0 … first − 1
+ * pieces lost), for when the head is the smaller sum to take exactly.
+ */
+function fromHead(term: (i: number) => number, first: number): LossAndDurability {
   const head: number[] = [];
   for (let i = 0; i < first; i += 1) head.push(term(i));
   const durability = sumExp(head);
@@ -117,10 +125,7 @@ export function poissonLoss(k: number, n: number, p: number): LossAndDurability 
     const loss = sumExp(tail);
     return { loss, durability: 1 - loss };
   }
-  const head: number[] = [];
-  for (let i = 0; i < first; i += 1) head.push(term(i));
-  const durability = sumExp(head);
-  return { loss: 1 - durability, durability };
+  return fromHead(term, first);
 }
 
 /** Storj whitepaper v3.0 P(D | p) as a fraction (the paper prints it as a percentage). */

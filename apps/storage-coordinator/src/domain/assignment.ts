@@ -11,7 +11,7 @@
  *   different one is a conflict (a repair, not a new assignment, moves shards).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { schemeShardBytes } from '@dmf/erasure';
+import { schemeName, schemeShardBytes } from '@dmf/erasure';
 import { MAX_CHUNK_BYTES, type ErasureGroup, type PopularityTier } from '@dmf/protocol';
 import { placeShards, PlacementError, type PlacementPolicy, type StorageNode } from './placement.ts';
 import { modelScheme, schemeFor, shardCount, type Scheme } from './tier-scheme.ts';
@@ -51,7 +51,7 @@ export function assignGroup(request: AssignRequest, coordinator: string, nodes: 
   }
   const n = shardCount(scheme);
   if (request.shards.length !== n) {
-    throw new AssignmentError('assign.invalid', '$.shards', `${request.shards.length} shard CIDs given; the scheme ${describe(scheme)} has ${n} shards`);
+    throw new AssignmentError('assign.invalid', '$.shards', `${request.shards.length} shard CIDs given; the scheme ${schemeName(modelScheme(scheme))} has ${n} shards`);
   }
   if (scheme.type === 'replication') {
     const other = request.shards.findIndex((cid) => cid !== request.chunk);
@@ -89,15 +89,4 @@ export function sameAssignment(existing: ErasureGroup, request: AssignRequest): 
     throw new AssignmentError('assign.conflict', '$.chunk', `already assigned by ${existing.coordinator} with another size, tier, scheme or shards; shards move by repair, not by a new assignment`);
   }
   return true;
-}
-
-function describe(scheme: Scheme): string {
-  switch (scheme.type) {
-    case 'rs':
-      return `RS(${scheme.k},${scheme.m})`;
-    case 'lrc':
-      return `LRC(${scheme.k},${scheme.l},${scheme.r})`;
-    case 'replication':
-      return `replication(${scheme.copies})`;
-  }
 }
