@@ -148,7 +148,9 @@ describe('consumer group across worker processes', () => {
     await publishRecords(js, [poison, ...fine]);
 
     const events = (name: string) => crashers.flatMap((w) => w.events.filter((e) => e.event === name));
-    await waitFor(() => events('terminated').length === 1, { timeoutMs: 15_000, description: 'the crashing record terminated' });
+    // Each crash waits out ack_wait before the next delivery, and a killed worker is
+    // started again; under a full CI run (two test files at once) this took over 15 s.
+    await waitFor(() => events('terminated').length === 1, { timeoutMs: 45_000, description: 'the crashing record terminated' });
     // Deliveries 1 and 2 (the group's limit) each killed the worker running them; the
     // server's extra delivery reached a survivor, which reported it without running it.
     const crashes = events('crashing');
@@ -172,5 +174,5 @@ describe('consumer group across worker processes', () => {
     expect(info.num_pending).toBe(0);
     expect(info.num_ack_pending).toBe(0);
     expect((await jsm.streams.info(kvStreamName(projectionBucketName('work', CRASH_OP)))).state.messages).toBe(5);
-  });
+  }, 90_000);
 });
